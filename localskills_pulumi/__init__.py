@@ -1,0 +1,1 @@
+"""Pulumi dynamic provider for localskills.sh SCIM provisioning tokens."""
