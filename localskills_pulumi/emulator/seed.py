@@ -1,0 +1,168 @@
+"""Seed files: the tenants and API tokens an emulator starts with (YAML, validated strictly)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .store import Store
+
+API_TOKEN_RE = re.compile(r"lsk_[0-9a-fA-F]{64}")
+DEMO_SEED_NAME = "demo_seed.yaml"
+
+
+class SeedError(Exception):
+    """A seed file that cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A tenant of the seed."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """An API token of the seed and the tenants it may act on."""
+
+    token: str
+    tenants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A validated seed."""
+
+    source: str
+    tenants: tuple[Tenant, ...] = field(default_factory=tuple)
+    api_tokens: tuple[ApiToken, ...] = field(default_factory=tuple)
+
+
+def tenant_id_problem(value: object) -> str | None:
+    """Why ``value`` cannot be a tenant id, or None when it can."""
+    if not isinstance(value, str):
+        return f"must be a string, not {_type_name(value)}"
+    if not value.strip():
+        return "must not be blank"
+    if "/" in value or any(ch.isspace() for ch in value):
+        return "must not contain '/' or whitespace"
+    return None
+
+
+def api_token_problem(value: object) -> str | None:
+    """Why ``value`` cannot be an API token, or None when it can (never echoes the value)."""
+    if not isinstance(value, str):
+        return f"must be a string, not {_type_name(value)}"
+    if not API_TOKEN_RE.fullmatch(value):
+        return "must be 'lsk_' followed by 64 hexadecimal characters"
+    return None
+
+
+def _type_name(value: object) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), type(value).__name__)
+
+
+def _mapping(value: object, where: str, required: set[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SeedError(f"{where}: must be a mapping, not {_type_name(value)}")
+    missing = sorted(required - value.keys())
+    if missing:
+        raise SeedError(f"{where}: missing key {missing[0]!r}")
+    unknown = sorted(str(key) for key in value.keys() - required)
+    if unknown:
+        raise SeedError(f"{where}: unknown key {unknown[0]!r}")
+    return value
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise SeedError(f"{where}: must be a list, not {_type_name(value)}")
+    return value
+
+
+def parse_seed(data: object, source: str) -> Seed:
+    """Validate a loaded YAML document; raises :class:`SeedError` (without the file name)."""
+    top = _mapping(data, "top level", {"tenants", "api_tokens"})
+    tenants: list[Tenant] = []
+    seen: set[str] = set()
+    for index, item in enumerate(_list(top["tenants"], "tenants")):
+        where = f"tenants[{index}]"
+        entry = _mapping(item, where, {"id", "name"})
+        problem = tenant_id_problem(entry["id"])
+        if problem:
+            raise SeedError(f"{where}.id: {problem}")
+        name = entry["name"]
+        if not isinstance(name, str) or not name.strip():
+            raise SeedError(f"{where}.name: must be a non-blank string")
+        if entry["id"] in seen:
+            raise SeedError(f"{where}.id: duplicate tenant id {entry['id']!r}")
+        seen.add(entry["id"])
+        tenants.append(Tenant(entry["id"], name))
+    tokens: list[ApiToken] = []
+    for index, item in enumerate(_list(top["api_tokens"], "api_tokens")):
+        where = f"api_tokens[{index}]"
+        entry = _mapping(item, where, {"token", "tenants"})
+        problem = api_token_problem(entry["token"])
+        if problem:
+            raise SeedError(f"{where}.token: {problem}")
+        members = _list(entry["tenants"], f"{where}.tenants")
+        for position, tenant_id in enumerate(members):
+            if not isinstance(tenant_id, str):
+                raise SeedError(
+                    f"{where}.tenants[{position}]: must be a string, not {_type_name(tenant_id)}"
+                )
+            if tenant_id not in seen:
+                raise SeedError(f"{where}.tenants[{position}]: unknown tenant {tenant_id!r}")
+        tokens.append(ApiToken(entry["token"], tuple(members)))
+    return Seed(source=source, tenants=tuple(tenants), api_tokens=tuple(tokens))
+
+
+def load_seed(path: str | os.PathLike[str]) -> Seed:
+    """Read and validate a seed file; every problem is a :class:`SeedError` naming the file."""
+    name = os.fspath(path)
+    try:
+        text = Path(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SeedError(f"seed file {name}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedError(f"seed file {name}: cannot read it ({exc})") from None
+    return _parse_text(text, name)
+
+
+def load_demo_seed() -> Seed:
+    """The packaged demo seed (tenant ``engineering``, the documented demo API token)."""
+    text = resources.files(__package__).joinpath(DEMO_SEED_NAME).read_text(encoding="utf-8")
+    return _parse_text(text, f"<demo seed {DEMO_SEED_NAME}>")
+
+
+def _parse_text(text: str, name: str) -> Seed:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise SeedError(f"seed file {name}: invalid YAML{where}: {problem}") from None
+    try:
+        return parse_seed(data, name)
+    except SeedError as exc:
+        raise SeedError(f"seed file {name}: {exc}") from None
+
+
+def apply_seed(store: Store, seed: Seed) -> None:
+    """Upsert the seed's tenants, API tokens and memberships (loading twice is harmless)."""
+    for tenant in seed.tenants:
+        store.upsert_tenant(tenant.id, tenant.name)
+    for token in seed.api_tokens:
+        store.grant_api_token(token.token, token.tenants)
