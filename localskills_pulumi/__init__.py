@@ -1,1 +1,45 @@
-"""Pulumi dynamic provider for localskills.sh SCIM provisioning tokens."""
+"""
+Pulumi dynamic provider for localskills.sh SCIM provisioning tokens.
+
+``from localskills_pulumi import ScimToken`` declares a token in a Pulumi program;
+``get_scim_tokens`` lists a tenant's tokens. Names are imported on first use, so that the
+emulator and the command line start without loading Pulumi.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client import ApiError, AuthenticationError, LocalskillsError, NotFoundError
+    from .credentials import CredentialsError
+    from .provider import ScimTokenProvider
+    from .resource import ScimToken
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "CredentialsError",
+    "LocalskillsError",
+    "NotFoundError",
+    "ScimToken",
+    "ScimTokenProvider",
+]
+
+_EXPORTS = {
+    "ApiError": "client",
+    "AuthenticationError": "client",
+    "LocalskillsError": "client",
+    "NotFoundError": "client",
+    "CredentialsError": "credentials",
+    "ScimTokenProvider": "provider",
+    "ScimToken": "resource",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)

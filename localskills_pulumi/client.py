@@ -45,6 +45,7 @@ MAX_RETRY_AFTER_SECONDS = 60.0
 # createdAt has whole-second precision and the Date header too; this much slack on each side
 # of an ambiguous POST's time window catches the token it may have created.
 _RECONCILE_SLACK_SECONDS = 2.0
+_RECONCILE_POLL_SECONDS = 0.25
 
 
 def _user_agent() -> str:
@@ -227,7 +228,9 @@ class LocalskillsClient:
             try:
                 issued = _issued_token(self._call("POST", path, operation, tenant_id, json=body))
             except _AmbiguousCreate as ambiguous:
-                revoked += self._revoke_orphans(tenant_id, name, started, operation)
+                revoked += self._revoke_orphans(
+                    tenant_id, name, started, operation, ambiguous.may_still_run
+                )
                 if attempt == attempts:
                     raise ApiError(
                         operation,
@@ -305,7 +308,9 @@ class LocalskillsClient:
             ) from None
         except requests.Timeout:
             if method == "POST":
-                raise _AmbiguousCreate(0, f"no answer within {self._timeout:g} s") from None
+                raise _AmbiguousCreate(
+                    0, f"no answer within {self._timeout:g} s", may_still_run=True
+                ) from None
             raise TransportError(
                 f"{operation} failed: no answer from {self._credentials.base_url} "
                 f"within {self._timeout:g} s"
@@ -354,11 +359,24 @@ class LocalskillsClient:
             return
         self._server_offset = server_now - datetime.now(timezone.utc)
 
-    def _revoke_orphans(self, tenant_id: str, name: str, started: float, operation: str) -> int:
+    def _revoke_orphans(
+        self, tenant_id: str, name: str, started: float, operation: str, may_still_run: bool
+    ) -> int:
         """
         Revoke the tokens an ambiguous POST may have created: same name, created within the
         attempt's time window (in the server's clock), and not issued to this client.
+
+        After a timeout the server may still be working on the request, so the tenant is
+        looked at again for up to one more timeout until such a token shows up.
         """
+        deadline = time.monotonic() + (self._timeout if may_still_run else 0.0)
+        while True:
+            revoked = self._revoke_candidates(tenant_id, name, started, operation)
+            if revoked or time.monotonic() >= deadline:
+                return revoked
+            time.sleep(min(_RECONCILE_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+    def _revoke_candidates(self, tenant_id: str, name: str, started: float, operation: str) -> int:
         try:
             tokens = self.list_scim_tokens(tenant_id)
         except LocalskillsError as exc:
@@ -391,10 +409,11 @@ class LocalskillsClient:
 class _AmbiguousCreate(Exception):
     """A POST failed in a way that does not say whether the server created the token."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, *, may_still_run: bool = False) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.may_still_run = may_still_run
 
 
 def _issued_token(data: Any) -> IssuedScimToken:

@@ -1,0 +1,147 @@
+"""``ScimToken``: the resource a Pulumi program declares."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from .model import IMPORT_ID, OUTPUT_NAMES
+from .provider import ScimTokenProvider
+
+__all__ = ["ScimToken"]
+
+
+class ScimToken(Resource, module="localskills", name="ScimToken"):
+    """
+    A SCIM provisioning token for a team (tenant) on localskills.sh, for an identity provider
+    such as Okta, Microsoft Entra ID or Google Workspace to provision users with.
+
+    Every input is immutable: changing one replaces the token, creating the new one before
+    revoking the old, so an identity provider that reads ``token_value`` is switched over
+    first. With ``expires_in_days`` and ``rotate_before_days`` a token is replaced when it
+    comes within ``rotate_before_days`` of its expiry (on the next ``pulumi up``).
+
+    The secret, ``token_value``, is returned by the API only when the token is created; it is
+    a secret output, encrypted in state. An imported token has none.
+
+    ## Example Usage
+
+    ```python
+    import pulumi
+    from localskills_pulumi import ScimToken
+
+    token = ScimToken(
+        "okta-provisioning",
+        tenant_id="engineering",
+        name="Okta SCIM Provisioning",
+        expires_in_days=365,
+        rotate_before_days=30,
+    )
+    pulumi.export("scim_token", token.token_value)
+    ```
+
+    ## Import
+
+    Adopt an existing token by its composite ID ``<tenant_id>/<token_id>``; no new token is
+    issued, and the program's inputs must match the live token:
+
+    ```python
+    ScimToken(
+        "okta-provisioning",
+        tenant_id="engineering",
+        name="Okta SCIM Provisioning",
+        expires_in_days=365,
+        opts=pulumi.ResourceOptions(import_="engineering/3f2a9c..."),
+    )
+    ```
+    """
+
+    tenant_id: pulumi.Output[str]
+    """The tenant (team) ID."""
+    name: pulumi.Output[str]
+    """The name of the SCIM token."""
+    expires_in_days: pulumi.Output[int | None]
+    """Number of days the token lives; None for a token that never expires."""
+    rotate_before_days: pulumi.Output[int | None]
+    """How many days before expiry the token is replaced; None to replace it only once expired."""
+    token_id: pulumi.Output[str]
+    """The token's ID at localskills.sh (the Pulumi ID is ``<tenant_id>/<token_id>``)."""
+    token_value: pulumi.Output[str | None]
+    """The secret token value; only known for a token this stack created."""
+    created_at: pulumi.Output[str]
+    """When the token was created (ISO 8601, UTC)."""
+    expires_at: pulumi.Output[str | None]
+    """When the token expires (ISO 8601, UTC), or None."""
+    last_used_at: pulumi.Output[str | None]
+    """When an identity provider last used the token (ISO 8601, UTC), or None."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        tenant_id: pulumi.Input[str],
+        name: pulumi.Input[str],
+        expires_in_days: pulumi.Input[int] | None = None,
+        rotate_before_days: pulumi.Input[int] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """
+        Create a ScimToken resource with the given unique name, arguments and options.
+
+        :param str resource_name: The name of the resource.
+        :param pulumi.Input[str] tenant_id: The tenant (team) ID. Changing it replaces the token.
+        :param pulumi.Input[str] name: The name of the SCIM token. Changing it replaces the token.
+        :param pulumi.Input[int] expires_in_days: Number of days until the token expires; omit
+               for a token that never expires. Changing it replaces the token.
+        :param pulumi.Input[int] rotate_before_days: Replace the token this many days before it
+               expires. Needs ``expires_in_days``, and must be smaller than it.
+        :param pulumi.ResourceOptions opts: Options for the resource. ``import_`` takes a
+               composite ID ``<tenant_id>/<token_id>`` and adopts that token instead of
+               creating one.
+        """
+        self._internal_init(
+            resource_name,
+            opts,
+            tenant_id=tenant_id,
+            name=name,
+            expires_in_days=expires_in_days,
+            rotate_before_days=rotate_before_days,
+        )
+
+    def _internal_init(
+        self, resource_name: str, opts: pulumi.ResourceOptions | None, **inputs: Any
+    ) -> None:
+        opts = pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(additional_secret_outputs=["token_value"]), opts
+        )
+        props: dict[str, Any] = {key: None for key in OUTPUT_NAMES}
+        props.update(inputs)
+        if opts.import_ is not None:
+            # The engine cannot import a dynamic resource (it calls Read without
+            # `__provider`; pulumi/pulumi#16175), so the ID travels as an input and the
+            # provider adopts the token in `create`.
+            props[IMPORT_ID] = opts.import_
+            opts = copy.copy(opts)
+            opts.import_ = None
+        super().__init__(ScimTokenProvider(), resource_name, props, opts)
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> ScimToken:
+        """
+        Get an existing ScimToken's state by its composite ID, without managing it.
+
+        :param str resource_name: The unique name of the resulting resource.
+        :param pulumi.Input[str] id: ``<tenant_id>/<token_id>``.
+        :param pulumi.ResourceOptions opts: Options for the resource.
+        """
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        token = ScimToken.__new__(ScimToken)
+        token._internal_init(resource_name, opts)
+        return token

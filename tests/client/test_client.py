@@ -1,0 +1,217 @@
+"""LocalskillsClient against the emulator, over real sockets, fault rules included."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from localskills_pulumi.client import (
+    ApiError,
+    AuthenticationError,
+    LocalskillsClient,
+    NotFoundError,
+    TransportError,
+)
+from localskills_pulumi.credentials import Credentials
+from localskills_pulumi.testing.emulator import Emulator
+
+UNKNOWN_API_TOKEN = "lsk_" + "f" * 64
+
+
+def make_client(emulator: Emulator, token: str | None = None, **kwargs: float) -> LocalskillsClient:
+    creds = Credentials(
+        api_token=token or emulator.api_token,
+        base_url=emulator.base_url,
+        token_source="environment variable LOCALSKILLS_API_TOKEN",
+    )
+    kwargs.setdefault("backoff_factor", 0.05)
+    return LocalskillsClient(creds, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(clean_emulator: Emulator) -> Iterator[LocalskillsClient]:
+    with make_client(clean_emulator) as client:
+        yield client
+
+
+def api_calls(emulator: Emulator) -> list[tuple[str, int]]:
+    return [(r["method"], r["status"]) for r in emulator.requests_log()]
+
+
+def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
+    return {t["id"] for t in emulator.list_tokens(tenant_id)}
+
+
+def test_create_list_delete_round_trip(client: LocalskillsClient, tenant_id: str) -> None:
+    issued = client.create_scim_token(tenant_id, "Okta", 30)
+    assert issued.token.startswith("lsk_scim_")
+    assert issued.expires_at is not None and issued.last_used_at is None
+    listed = client.list_scim_tokens(tenant_id)
+    assert [t.id for t in listed] == [issued.id]
+    assert listed[0].name == "Okta"
+    assert client.delete_scim_token(tenant_id, issued.id) is True
+    assert client.list_scim_tokens(tenant_id) == []
+
+
+def test_issued_token_repr_hides_the_secret(client: LocalskillsClient, tenant_id: str) -> None:
+    issued = client.create_scim_token(tenant_id, "Okta")
+    assert issued.token not in repr(issued)
+    assert issued.expires_at is None
+
+
+def test_deleting_a_missing_token_reports_false(client: LocalskillsClient, tenant_id: str) -> None:
+    assert client.delete_scim_token(tenant_id, "0" * 32) is False
+
+
+def test_unknown_tenant_says_so(client: LocalskillsClient) -> None:
+    with pytest.raises(NotFoundError, match="Tenant 'no-such-team' does not exist"):
+        client.list_scim_tokens("no-such-team")
+
+
+def test_refused_token_names_where_it_came_from(emulator: Emulator, tenant_id: str) -> None:
+    with (
+        make_client(emulator, UNKNOWN_API_TOKEN) as client,
+        pytest.raises(AuthenticationError) as raised,
+    ):
+        client.list_scim_tokens(tenant_id)
+    assert raised.value.status == 401
+    assert "LOCALSKILLS_API_TOKEN" in str(raised.value)
+    assert UNKNOWN_API_TOKEN not in str(raised.value)
+
+
+def test_token_without_membership_gets_403_naming_the_tenant(
+    emulator: Emulator, client: LocalskillsClient
+) -> None:
+    outsiders = f"outsiders-{uuid.uuid4().hex[:8]}"
+    response = requests.post(
+        f"{emulator.base_url}/_emulator/tenants",
+        json={"id": outsiders, "name": "Outsiders", "api_tokens": [UNKNOWN_API_TOKEN]},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    with pytest.raises(AuthenticationError) as raised:
+        client.create_scim_token(outsiders, "x")
+    assert raised.value.status == 403
+    assert f"no access to tenant {outsiders!r}" in str(raised.value)
+
+
+def test_api_validation_error_carries_operation_and_message(
+    client: LocalskillsClient, tenant_id: str
+) -> None:
+    with pytest.raises(ApiError) as raised:
+        client.create_scim_token(tenant_id, "x" * 101)
+    message = str(raised.value)
+    assert raised.value.status == 400
+    assert f"tenant {tenant_id!r}" in message and "HTTP 400" in message
+
+
+def test_get_retries_5xx_until_it_succeeds(
+    clean_emulator: Emulator, client: LocalskillsClient, tenant_id: str
+) -> None:
+    clean_emulator.add_faults(
+        [{"method": "GET", "path_prefix": "/api/", "times": 2, "action": "status", "status": 503}]
+    )
+    assert client.list_scim_tokens(tenant_id) == []
+    assert api_calls(clean_emulator) == [("GET", 503), ("GET", 503), ("GET", 200)]
+
+
+def test_get_honours_retry_after_on_429(
+    clean_emulator: Emulator, client: LocalskillsClient, tenant_id: str
+) -> None:
+    clean_emulator.add_faults(
+        [{"method": "GET", "times": 1, "action": "status", "status": 429, "retry_after": 1}]
+    )
+    assert client.list_scim_tokens(tenant_id) == []
+    assert api_calls(clean_emulator) == [("GET", 429), ("GET", 200)]
+
+
+def test_get_gives_up_after_max_retries(clean_emulator: Emulator, tenant_id: str) -> None:
+    clean_emulator.add_faults([{"method": "GET", "times": 10, "action": "status", "status": 502}])
+    with make_client(clean_emulator, max_retries=2) as client, pytest.raises(ApiError) as raised:
+        client.list_scim_tokens(tenant_id)
+    assert raised.value.status == 502
+    assert len(api_calls(clean_emulator)) == 3
+
+
+def test_post_rate_limited_is_resent_as_is(
+    clean_emulator: Emulator, client: LocalskillsClient, tenant_id: str
+) -> None:
+    clean_emulator.add_faults([{"method": "POST", "action": "status", "status": 429}])
+    issued = client.create_scim_token(tenant_id, "Okta")
+    assert api_calls(clean_emulator) == [("POST", 429), ("POST", 201)]
+    assert live_ids(clean_emulator, tenant_id) == {issued.id}
+
+
+@pytest.mark.parametrize("action", ["commit_then_status", "commit_then_reset"])
+def test_ambiguous_post_revokes_what_it_created_then_retries(
+    clean_emulator: Emulator, client: LocalskillsClient, tenant_id: str, action: str
+) -> None:
+    clean_emulator.add_faults([{"method": "POST", "action": action, "status": 500}])
+    issued = client.create_scim_token(tenant_id, "Okta")
+    assert live_ids(clean_emulator, tenant_id) == {issued.id}
+    methods = [m for m, _ in api_calls(clean_emulator)]
+    assert methods == ["POST", "GET", "DELETE", "POST"]
+
+
+def test_reset_before_work_retries_without_revoking(
+    clean_emulator: Emulator, client: LocalskillsClient, tenant_id: str
+) -> None:
+    clean_emulator.add_faults([{"method": "POST", "action": "reset"}])
+    issued = client.create_scim_token(tenant_id, "Okta")
+    assert live_ids(clean_emulator, tenant_id) == {issued.id}
+    assert [m for m, _ in api_calls(clean_emulator)] == ["POST", "GET", "POST"]
+
+
+def test_ambiguous_post_keeps_tokens_of_the_same_name_issued_earlier(
+    clean_emulator: Emulator, client: LocalskillsClient, tenant_id: str
+) -> None:
+    first = client.create_scim_token(tenant_id, "Okta")
+    clean_emulator.add_faults([{"method": "POST", "action": "commit_then_status", "status": 502}])
+    second = client.create_scim_token(tenant_id, "Okta")
+    assert live_ids(clean_emulator, tenant_id) == {first.id, second.id}
+
+
+def test_timed_out_post_finds_the_late_token_and_revokes_it(
+    clean_emulator: Emulator, tenant_id: str
+) -> None:
+    clean_emulator.add_faults([{"method": "POST", "action": "delay", "delay_ms": 1500}])
+    with make_client(clean_emulator, timeout=1.0) as client:
+        issued = client.create_scim_token(tenant_id, "Okta")
+    assert live_ids(clean_emulator, tenant_id) == {issued.id}
+    assert [m for m, _ in api_calls(clean_emulator)].count("DELETE") == 1
+
+
+def test_persistent_ambiguous_failure_fails_and_leaves_no_token(
+    clean_emulator: Emulator, tenant_id: str
+) -> None:
+    clean_emulator.add_faults(
+        [{"method": "POST", "times": 3, "action": "commit_then_status", "status": 500}]
+    )
+    with make_client(clean_emulator, max_retries=2) as client, pytest.raises(ApiError) as raised:
+        client.create_scim_token(tenant_id, "Okta")
+    assert "3 revoked" in str(raised.value)
+    assert live_ids(clean_emulator, tenant_id) == set()
+
+
+def test_unreachable_server_is_a_transport_error() -> None:
+    tenant_id = "engineering"
+    creds = Credentials(UNKNOWN_API_TOKEN, "http://127.0.0.1:9", "the api_token argument")
+    with LocalskillsClient(creds, max_retries=1, backoff_factor=0.01) as client:
+        with pytest.raises(TransportError, match="cannot reach"):
+            client.list_scim_tokens(tenant_id)
+        with pytest.raises(TransportError, match="cannot reach"):
+            client.create_scim_token(tenant_id, "x")
+
+
+def test_concurrent_calls_reuse_pooled_connections(
+    clean_emulator: Emulator, client: LocalskillsClient, tenant_id: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: client.list_scim_tokens(tenant_id), range(40)))
+    assert len(clean_emulator.requests_log()) == 40
+    assert clean_emulator.connections() <= 4
