@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -145,15 +146,19 @@ def test_post_rate_limited_is_resent_as_is(
     assert live_ids(clean_emulator, tenant_id) == {issued.id}
 
 
-@pytest.mark.parametrize("action", ["commit_then_status", "commit_then_reset"])
+@pytest.mark.parametrize(
+    "rule",
+    [{"action": "commit_then_status", "status": 500}, {"action": "commit_then_reset"}],
+    ids=["commit_then_status", "commit_then_reset"],
+)
 def test_ambiguous_post_revokes_what_it_created_then_retries(
-    clean_emulator: Emulator, client: LocalskillsClient, tenant_id: str, action: str
+    clean_emulator: Emulator, client: LocalskillsClient, tenant_id: str, rule: dict[str, Any]
 ) -> None:
-    clean_emulator.add_faults([{"method": "POST", "action": action, "status": 500}])
+    clean_emulator.add_faults([{"method": "POST", **rule}])
     issued = client.create_scim_token(tenant_id, "Okta")
-    assert live_ids(clean_emulator, tenant_id) == {issued.id}
     methods = [m for m, _ in api_calls(clean_emulator)]
     assert methods == ["POST", "GET", "DELETE", "POST"]
+    assert live_ids(clean_emulator, tenant_id) == {issued.id}
 
 
 def test_reset_before_work_retries_without_revoking(
@@ -161,8 +166,8 @@ def test_reset_before_work_retries_without_revoking(
 ) -> None:
     clean_emulator.add_faults([{"method": "POST", "action": "reset"}])
     issued = client.create_scim_token(tenant_id, "Okta")
-    assert live_ids(clean_emulator, tenant_id) == {issued.id}
     assert [m for m, _ in api_calls(clean_emulator)] == ["POST", "GET", "POST"]
+    assert live_ids(clean_emulator, tenant_id) == {issued.id}
 
 
 def test_ambiguous_post_keeps_tokens_of_the_same_name_issued_earlier(
@@ -180,8 +185,8 @@ def test_timed_out_post_finds_the_late_token_and_revokes_it(
     clean_emulator.add_faults([{"method": "POST", "action": "delay", "delay_ms": 1500}])
     with make_client(clean_emulator, timeout=1.0) as client:
         issued = client.create_scim_token(tenant_id, "Okta")
-    assert live_ids(clean_emulator, tenant_id) == {issued.id}
     assert [m for m, _ in api_calls(clean_emulator)].count("DELETE") == 1
+    assert live_ids(clean_emulator, tenant_id) == {issued.id}
 
 
 def test_persistent_ambiguous_failure_fails_and_leaves_no_token(
