@@ -552,6 +552,7 @@ def _run_in_fresh_runtime(
             await result
 
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_quiet_unobserved)
     asyncio.set_event_loop(loop)
     try:
         loop.run_until_complete(run_in_stack(main))
@@ -566,6 +567,15 @@ def _run_in_fresh_runtime(
         loop.run_until_complete(loop.shutdown_default_executor())
         asyncio.set_event_loop(None)
         loop.close()
+
+
+def _quiet_unobserved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # A failed registration fails every output of the resource; the futures nobody awaited
+    # would each log the same error when collected. run_program re-raises it once instead
+    # (the language host mutes these too, by silencing the asyncio logger).
+    if str(context.get("message", "")).endswith("exception was never retrieved"):
+        return
+    loop.default_exception_handler(context)
 
 
 def _config_string(value: Any) -> str:
