@@ -9,7 +9,8 @@ left out and secrets/unknowns made printable, so tests can see exactly what reac
 
 Behaviour, driven by inputs:
 - ``name == ""``: check fails with ``("name", "must not be empty")``.
-- ``explode`` truthy: every method raises ``RuntimeError("boom: ...")``.
+- ``explode``: ``True`` makes every method raise ``RuntimeError("boom: <method> ...")``; a method
+  name (``"create"``) only that one.
 - diff: a changed ``name`` requires replacement (delete-before-replace if ``dbr`` is truthy in the
   new inputs); any other changed input is an update; otherwise no changes.
 - create/update: outputs are the inputs plus ``secretOut`` (a secret made with
@@ -81,7 +82,8 @@ def read_log(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 def _explode(method: str, props: dict[str, Any]) -> None:
-    if props.get("explode"):
+    explode = props.get("explode")
+    if explode is True or explode == method:
         raise RuntimeError(f"boom: {method} was asked to explode")
 
 
