@@ -46,6 +46,17 @@ def build_parser(prog: str = "python -m localskills_pulumi.emulator") -> argpars
     return parser
 
 
+def _configure_logging() -> None:
+    """Log to stderr through the emulator's own logger (the root logger is left alone)."""
+    if not any(getattr(h, "_emulator_stderr", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler._emulator_stderr = True  # type: ignore[attr-defined]
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
 def _fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr, flush=True)
     return 2
@@ -59,9 +70,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         parser.error("--port must be from 0 to 65535")
     if args.latency_ms < 0:
         parser.error("--latency-ms must be >= 0")
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-    )
+    _configure_logging()
 
     try:
         seed = load_seed(args.seed) if args.seed else load_demo_seed()
@@ -102,7 +111,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, on_signal)
 
-    serving = threading.Thread(target=server.serve_forever, name="emulator-server", daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="emulator-server",
+        daemon=True,
+    )
     serving.start()
     sys.stdout.write(server.base_url + "\n")
     sys.stdout.flush()

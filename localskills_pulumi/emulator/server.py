@@ -153,7 +153,7 @@ class App:
         allowed: tuple[str, ...]
         if len(seg) == 4 and seg[:2] == ("api", "tenants") and seg[3] == "scim-tokens":
             allowed = ("GET", "POST")
-        elif len(seg) == 5 and seg[:2] == ("api", "tenants") and seg[3] == "scim-tokens":
+        elif len(seg) == 5 and seg[:2] == ("api", "tenants") and seg[3] == "scim-tokens" and seg[4]:
             allowed = ("DELETE",)
             token_id = seg[4]
         else:
@@ -214,7 +214,7 @@ class App:
             allowed: tuple[str, ...] = ("GET",)
         elif seg == ("Users",):
             allowed = ("GET", "POST")
-        elif len(seg) == 2 and seg[0] == "Users":
+        elif len(seg) == 2 and seg[0] == "Users" and seg[1]:
             allowed = ("GET", "DELETE")
             user_id = seg[1]
         else:
@@ -614,7 +614,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if self.server.log_requests:
             log.info(
                 "%s %s %s %d %.1fms",
-                self.client_address[0], request.method, raw_path, status, duration_ms,
+                self.client_address[0],
+                request.method,
+                raw_path,
+                status,
+                duration_ms,
             )
 
     def _guarded(self, route: Callable[[Request], Response], request: Request) -> Response:

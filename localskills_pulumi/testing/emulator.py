@@ -118,9 +118,7 @@ class Emulator:
             code = self._process.wait(timeout=5) if not url else self._process.poll()
             tail = self.stderr_tail()
             self.stop()
-            raise EmulatorError(
-                f"the emulator did not start (exit status {code}); stderr:\n{tail}"
-            )
+            raise EmulatorError(f"the emulator did not start (exit status {code}); stderr:\n{tail}")
         self.base_url = url
         return self
 

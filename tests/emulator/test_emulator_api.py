@@ -22,7 +22,9 @@ def auth(token: str = DEMO_API_TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def post_raw(emulator: Emulator, tenant: str, body: bytes, token: str = DEMO_API_TOKEN) -> requests.Response:
+def post_raw(
+    emulator: Emulator, tenant: str, body: bytes, token: str = DEMO_API_TOKEN
+) -> requests.Response:
     return requests.post(
         emulator.tokens_url(tenant),
         data=body,
@@ -87,10 +89,12 @@ def test_expires_at_is_created_at_plus_days(emulator: Emulator, tenant_id: str) 
 def test_list_shows_tokens_in_creation_order_without_secrets(
     emulator: Emulator, tenant_id: str
 ) -> None:
-    created = [emulator.create_token(tenant_id, f"token {i}", expires_in_days=i + 1) for i in range(3)]
+    created = [
+        emulator.create_token(tenant_id, f"token {i}", expires_in_days=i + 1) for i in range(3)
+    ]
     listed = emulator.list_tokens(tenant_id)
     assert [t["id"] for t in listed] == [t["id"] for t in created]
-    for entry, original in zip(listed, created):
+    for entry, original in zip(listed, created, strict=True):
         assert set(entry) == {"id", "name", "createdAt", "lastUsedAt", "expiresAt"}
         assert entry["name"] == original["name"]
         assert entry["createdAt"] == original["createdAt"]
@@ -177,7 +181,17 @@ def test_delete_of_another_tenants_token_is_404_and_keeps_it(emulator: Emulator)
         {"Authorization": "Bearer lsk_" + "g" * 64},
         {"Authorization": "Bearer lsk_" + "f" * 64},  # well formed, unknown
     ],
-    ids=["none", "empty", "basic", "no-scheme", "short", "long", "scim-secret", "non-hex", "unknown"],
+    ids=[
+        "none",
+        "empty",
+        "basic",
+        "no-scheme",
+        "short",
+        "long",
+        "scim-secret",
+        "non-hex",
+        "unknown",
+    ],
 )
 def test_missing_malformed_or_unknown_api_token_is_401(
     emulator: Emulator, tenant_id: str, headers: dict[str, str]
@@ -298,8 +312,15 @@ def test_invalid_create_body_is_400_with_clear_error(
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/api", "/api/tenants", "/api/tenants/engineering", "/api/tenants/engineering/scim-tokens/",
-     "/api/tenants/engineering/other", "/api/tenants/engineering/scim-tokens/a/b"],
+    [
+        "/",
+        "/api",
+        "/api/tenants",
+        "/api/tenants/engineering",
+        "/api/tenants/engineering/scim-tokens/",
+        "/api/tenants/engineering/other",
+        "/api/tenants/engineering/scim-tokens/a/b",
+    ],
 )
 def test_unknown_route_is_404_not_found(emulator: Emulator, path: str) -> None:
     response = requests.get(emulator.base_url + path, headers=auth(), timeout=TIMEOUT)
@@ -308,8 +329,13 @@ def test_unknown_route_is_404_not_found(emulator: Emulator, path: str) -> None:
 
 @pytest.mark.parametrize(
     ("method", "suffix", "allow"),
-    [("PUT", "", "GET, POST"), ("DELETE", "", "GET, POST"), ("PATCH", "", "GET, POST"),
-     ("GET", "/abc", "DELETE"), ("POST", "/abc", "DELETE")],
+    [
+        ("PUT", "", "GET, POST"),
+        ("DELETE", "", "GET, POST"),
+        ("PATCH", "", "GET, POST"),
+        ("GET", "/abc", "DELETE"),
+        ("POST", "/abc", "DELETE"),
+    ],
 )
 def test_wrong_method_is_405(
     emulator: Emulator, tenant_id: str, method: str, suffix: str, allow: str

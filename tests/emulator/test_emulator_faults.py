@@ -160,8 +160,14 @@ def test_rules_apply_in_order(clean_emulator: Emulator, tenant_id: str) -> None:
 def test_method_and_path_prefix_select_requests(clean_emulator: Emulator, tenant_id: str) -> None:
     other = clean_emulator.new_tenant()
     clean_emulator.add_faults(
-        [{"method": "post", "path_prefix": f"/api/tenants/{tenant_id}/", "action": "status",
-          "status": 503}]
+        [
+            {
+                "method": "post",
+                "path_prefix": f"/api/tenants/{tenant_id}/",
+                "action": "status",
+                "status": 503,
+            }
+        ]
     )
     assert requests.get(clean_emulator.tokens_url(tenant_id), headers=AUTH).status_code == 200
     assert create(clean_emulator, other).status_code == 201
@@ -226,7 +232,9 @@ def test_admin_api_is_never_faulted_or_logged(clean_emulator: Emulator) -> None:
 def test_bad_fault_rule_is_400_naming_the_field(
     clean_emulator: Emulator, rules: Any, field: str
 ) -> None:
-    response = requests.post(f"{clean_emulator.base_url}/_emulator/faults", json=rules, timeout=TIMEOUT)
+    response = requests.post(
+        f"{clean_emulator.base_url}/_emulator/faults", json=rules, timeout=TIMEOUT
+    )
     assert response.status_code == 400
     assert field in response.json()["error"]
     assert clean_emulator.faults() == []  # nothing of a bad batch is kept
@@ -262,14 +270,22 @@ def test_separate_requests_use_separate_connections(
     assert clean_emulator.connections() == 3
 
 
-def test_error_answers_keep_the_connection_alive(
-    clean_emulator: Emulator, tenant_id: str
-) -> None:
+def test_error_answers_keep_the_connection_alive(clean_emulator: Emulator, tenant_id: str) -> None:
     with requests.Session() as session:
-        assert session.post(clean_emulator.tokens_url(tenant_id), data=b"bad", headers=AUTH).status_code == 400
+        assert (
+            session.post(
+                clean_emulator.tokens_url(tenant_id), data=b"bad", headers=AUTH
+            ).status_code
+            == 400
+        )
         assert session.get(clean_emulator.tokens_url(tenant_id)).status_code == 401
         assert session.get(clean_emulator.base_url + "/nope").status_code == 404
-        assert session.post(clean_emulator.tokens_url(tenant_id), json={"name": "ok"}, headers=AUTH).status_code == 201
+        assert (
+            session.post(
+                clean_emulator.tokens_url(tenant_id), json={"name": "ok"}, headers=AUTH
+            ).status_code
+            == 201
+        )
     assert clean_emulator.connections() == 1
 
 
@@ -290,7 +306,9 @@ def test_fifty_concurrent_creates_make_fifty_tokens(
     def one(i: int) -> int:
         barrier.wait()
         response = requests.post(
-            clean_emulator.tokens_url(tenant_id), json={"name": f"c{i}"}, headers=AUTH,
+            clean_emulator.tokens_url(tenant_id),
+            json={"name": f"c{i}"},
+            headers=AUTH,
             timeout=30,
         )
         return response.status_code
@@ -319,7 +337,8 @@ def test_admin_tenant_grants_new_and_existing_tokens(emulator: Emulator) -> None
     assert response.status_code == 201
     for token in (fresh, DEMO_API_TOKEN):
         listed = requests.get(
-            emulator.tokens_url(tenant), headers={"Authorization": f"Bearer {token}"},
+            emulator.tokens_url(tenant),
+            headers={"Authorization": f"Bearer {token}"},
             timeout=TIMEOUT,
         )
         assert listed.status_code == 200
@@ -327,7 +346,8 @@ def test_admin_tenant_grants_new_and_existing_tokens(emulator: Emulator) -> None
 
 def test_admin_tenant_that_exists_is_409(emulator: Emulator, tenant_id: str) -> None:
     response = requests.post(
-        f"{emulator.base_url}/_emulator/tenants", json={"id": tenant_id, "name": "again"},
+        f"{emulator.base_url}/_emulator/tenants",
+        json={"id": tenant_id, "name": "again"},
         timeout=TIMEOUT,
     )
     assert response.status_code == 409

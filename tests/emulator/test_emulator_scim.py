@@ -104,9 +104,15 @@ def test_same_user_name_is_allowed_in_another_tenant(emulator: Emulator, scim: S
 
 @pytest.mark.parametrize(
     "user",
-    [{}, {"userName": ""}, {"userName": 5}, {"userName": "u", "active": "yes"},
-     {"userName": "u", "emails": "u@x"}, {"userName": "u", "name": "U"},
-     {"userName": "u", "emails": ["u@x"]}],
+    [
+        {},
+        {"userName": ""},
+        {"userName": 5},
+        {"userName": "u", "active": "yes"},
+        {"userName": "u", "emails": "u@x"},
+        {"userName": "u", "name": "U"},
+        {"userName": "u", "emails": ["u@x"]},
+    ],
 )
 def test_invalid_user_is_400(scim: Scim, user: dict[str, Any]) -> None:
     body = assert_scim_error(scim.post_user(**user), 400)
@@ -143,7 +149,10 @@ def test_list_users_pages_with_start_index_and_count(scim: Scim) -> None:
     assert scim.get("/Users", startIndex=5, count=10).json()["itemsPerPage"] == 1
     assert scim.get("/Users", startIndex=9).json()["Resources"] == []
     assert scim.get("/Users", count=0).json() == {
-        "schemas": [LIST_SCHEMA], "totalResults": 5, "startIndex": 1, "itemsPerPage": 0,
+        "schemas": [LIST_SCHEMA],
+        "totalResults": 5,
+        "startIndex": 1,
+        "itemsPerPage": 0,
         "Resources": [],
     }
     assert scim.get("/Users", startIndex=0, count=1).json()["startIndex"] == 1
@@ -247,7 +256,8 @@ def test_unknown_or_missing_scim_token_is_401(
 def test_scim_secret_is_not_an_api_token(emulator: Emulator, tenant_id: str) -> None:
     secret = emulator.create_token(tenant_id, "scim")["token"]
     response = requests.get(
-        emulator.tokens_url(tenant_id), headers={"Authorization": f"Bearer {secret}"},
+        emulator.tokens_url(tenant_id),
+        headers={"Authorization": f"Bearer {secret}"},
         timeout=TIMEOUT,
     )
     assert response.status_code == 401
