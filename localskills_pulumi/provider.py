@@ -111,12 +111,24 @@ class ScimTokenProvider(ResourceProvider):
                 )
         return CheckResult(normalize_inputs(news) if not failures else news, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Every changed input replaces; so does expiry. ``__provider`` and import_ never do."""
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """
+        Every changed input replaces; so does expiry. ``__provider`` and import_ never do.
+
+        A rotation while import_ is still set is refused here, at preview, rather than let the
+        replacement adopt the token it replaces (input changes are refused by ``check``).
+        """
         replaces = changed_inputs(olds, news)
         rotate = news.get("rotate_before_days")
         if not is_unknown(rotate) and rotation_due(olds.get("expires_at"), rotate):
             replaces.append("expires_at")
+            if news.get(IMPORT_ID) is not None:
+                raise ValueError(
+                    f"ScimToken {id_!r} expires at {olds.get('expires_at')} and is due for "
+                    "rotation, but import_ is still set and would adopt the very token being "
+                    "replaced: remove import_ from the resource options so a new token can be "
+                    "issued."
+                )
         return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
