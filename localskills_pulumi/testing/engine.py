@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import copy
 import logging
 import os
 import runpy
@@ -268,7 +269,9 @@ class EngineMonitor(MockMonitor):
         state keeps prior resources plus what was registered. A preview changes nothing.
         """
         with self._lock:
-            run = self._current_run()
+            run = self._run
+            if run is None:  # no run in progress: nothing to finish (and nothing to delete)
+                return []
             error: BaseException | None = None
             if success:
                 try:
@@ -404,7 +407,7 @@ class EngineMonitor(MockMonitor):
                     )
                 run.steps.append(("update", urn))
             else:
-                id_, outputs = old.id, annotate_secrets(dict(old.outputs), inputs)
+                id_, outputs = old.id, annotate_secrets(copy.deepcopy(old.outputs), inputs)
                 run.steps.append(("same", urn))
 
         outputs = _mark_secret_outputs(outputs, secret_outputs)

@@ -46,6 +46,7 @@ __all__ = [
     "ReadResponse",
     "annotate_secrets",
     "contains_secrets",
+    "from_wire",
     "is_secret",
     "provider_property",
     "secret",

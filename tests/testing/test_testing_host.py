@@ -225,7 +225,7 @@ def test_provider_exception_is_a_provider_error_with_traceback(host: ProviderHos
 
 
 def test_annotate_secrets_follows_the_engine() -> None:
-    outs = {"a": 1, "b": {"x": 1, "y": 2}, "c": [1, 2], "d": 4}
+    outs: dict[str, Any] = {"a": 1, "b": {"x": 1, "y": 2}, "c": [1, 2], "d": 4}
     ins = {"a": secret(1), "b": {"x": secret(1)}, "c": [secret(1), 2], "e": secret(5)}
     annotate_secrets(outs, ins)
     assert is_secret(outs["a"])
