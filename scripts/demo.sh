@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The demo, on a fresh machine: a virtualenv, the package, the local emulator, `pulumi up` with a
+# local file backend, the outputs (token masked), and a SCIM call with the issued token.
+# Without the Pulumi CLI it says how to get it, then runs the same program through Pulumi's own
+# dynamic-provider host instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+venv="${VENV:-.venv}"
+demo="${DEMO_DIR:-.demo}"
+demo_api_token="lsk_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+if [ ! -x "$venv/bin/python" ]; then
+    echo "==> creating $venv and installing localskills-pulumi"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q -r requirements.txt
+    "$venv/bin/python" -m pip install -q --no-deps -e .
+fi
+
+mkdir -p "$demo"
+echo "==> starting the localskills emulator (demo seed: tenant 'engineering')"
+"$venv/bin/python" -m localskills_pulumi.emulator --port 0 --db "$demo/emulator.db" \
+    >"$demo/emulator.url" 2>"$demo/emulator.log" &
+emulator_pid=$!
+trap 'kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    [ -s "$demo/emulator.url" ] && break
+    sleep 0.1
+done
+base_url=$(head -n 1 "$demo/emulator.url")
+[ -n "$base_url" ] || { echo "the emulator did not start:"; cat "$demo/emulator.log"; exit 1; }
+echo "    $base_url"
+export LOCALSKILLS_API_TOKEN=$demo_api_token LOCALSKILLS_BASE_URL=$base_url
+
+if command -v pulumi >/dev/null 2>&1; then
+    export PULUMI_BACKEND_URL="file://$root/$demo/state" PULUMI_CONFIG_PASSPHRASE=demo
+    mkdir -p "$demo/state"
+    pulumi stack select --create demo >/dev/null
+    pulumi config set tenantId engineering
+    echo "==> pulumi up"
+    pulumi up --yes --skip-preview
+    echo "==> pulumi stack output (the token stays masked)"
+    pulumi stack output
+    token=$(pulumi stack output scim_token --show-secrets)
+else
+    cat <<'MSG'
+==> The Pulumi CLI is not installed. Get it with the installer from
+    https://www.pulumi.com/docs/install/ (for example `curl -fsSL https://get.pulumi.com | sh`),
+    then run this script again for a real `pulumi up`.
+==> Meanwhile: the same program, run through Pulumi's own dynamic-provider host
+    (python -m pulumi.dynamic) with this package's engine stand-in.
+MSG
+    token=$(PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" "$venv/bin/python" scripts/demo_without_cli.py)
+fi
+
+echo "==> an identity provider's first call: GET $base_url/scim/v2/Users with the issued token"
+SCIM_TOKEN=$token "$venv/bin/python" - "$base_url" <<'PY'
+import os
+import sys
+
+import requests
+
+response = requests.get(
+    f"{sys.argv[1]}/scim/v2/Users",
+    headers={"Authorization": f"Bearer {os.environ['SCIM_TOKEN']}"},
+    timeout=10,
+)
+print(f"    HTTP {response.status_code}: {response.json().get('totalResults')} users provisioned so far")
+PY
+echo "==> done; the emulator's state is in $demo/ (delete it to start over)"

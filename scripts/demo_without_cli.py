@@ -1,0 +1,50 @@
+"""The demo's fallback without the Pulumi CLI.
+
+Runs the root program through Pulumi's dynamic-provider host with the package's engine stand-in,
+prints the outputs to stderr with secrets masked, and writes the token (only) to stdout for the
+SCIM call. Credentials come from the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
+
+from localskills_pulumi.testing.engine import EngineMonitor, EngineState, run_program
+from localskills_pulumi.testing.host import ProviderHost, is_secret, unwrap
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class NoMocks(Mocks):
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        raise AssertionError(f"unexpected resource {args.typ}")
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        raise AssertionError(f"unexpected call {args.token}")
+
+
+def main() -> int:
+    with ProviderHost(cwd=ROOT) as host:
+        monitor = EngineMonitor(NoMocks(), host, state=EngineState())
+        result = run_program(
+            ROOT / "__main__.py",
+            monitor=monitor,
+            project="localskills-scim",
+            stack="demo",
+            config={"tenantId": "engineering"},
+        )
+    print("    Outputs:", file=sys.stderr)
+    for key, value in sorted(result.outputs.items()):
+        shown = "[secret]" if is_secret(value) else json.dumps(value)
+        print(f"        {key:<24} {shown}", file=sys.stderr)
+    print(unwrap(result.outputs["scim_token"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
