@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .client import ApiError, AuthenticationError, LocalskillsError, NotFoundError
     from .credentials import CredentialsError
+    from .lookup import ScimTokenInfo, get_scim_tokens
     from .provider import ScimTokenProvider
     from .resource import ScimToken
 
@@ -24,7 +25,9 @@ __all__ = [
     "LocalskillsError",
     "NotFoundError",
     "ScimToken",
+    "ScimTokenInfo",
     "ScimTokenProvider",
+    "get_scim_tokens",
 ]
 
 _EXPORTS = {
@@ -35,6 +38,8 @@ _EXPORTS = {
     "CredentialsError": "credentials",
     "ScimTokenProvider": "provider",
     "ScimToken": "resource",
+    "ScimTokenInfo": "lookup",
+    "get_scim_tokens": "lookup",
 }
 
 

@@ -1,0 +1,317 @@
+"""The ``localskills-pulumi`` command line (also ``python -m localskills_pulumi``).
+
+``tokens list`` shows a tenant's SCIM tokens, ``import-snippet`` prints the Python that adopts
+an existing token, ``emulator`` runs the local API emulator. The API token comes from the
+environment (``LOCALSKILLS_API_TOKEN``), never from the command line, and is never printed.
+User errors end with one line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import keyword
+import re
+import sys
+from collections.abc import Sequence
+from typing import IO, Any, NoReturn
+
+from .client import LocalskillsError
+from .credentials import ENV_API_TOKEN, ENV_BASE_URL, CredentialsError
+from .lookup import ScimTokenInfo, get_scim_tokens
+
+__all__ = ["build_parser", "import_snippet", "main", "resource_name_for", "token_state"]
+
+PROG = "localskills-pulumi"
+EXPIRING_DAYS = 30
+"""``tokens list`` calls a token *expiring* when it expires within this many days."""
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+"""The API or the credentials failed: unknown tenant, refused token, no token configured."""
+EXIT_USAGE = 2
+"""The command line is wrong: an unknown option, a malformed ID."""
+
+_CREDENTIALS_HELP = (
+    f"The API token is read from the {ENV_API_TOKEN} environment variable (an lsk_... token "
+    f"of a member of the tenant); the API's base URL from --base-url, else {ENV_BASE_URL}, "
+    "else https://localskills.sh."
+)
+
+
+class UsageError(Exception):
+    """A command line that cannot be run as given."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with one line on stderr for a usage error instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``localskills-pulumi``."""
+    parser = _Parser(
+        prog=PROG,
+        description="Tools for localskills.sh SCIM tokens managed with Pulumi.",
+        epilog=_CREDENTIALS_HELP,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    api = _Parser(add_help=False)
+    api.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"the API's base URL (default: ${ENV_BASE_URL}, else https://localskills.sh)",
+    )
+
+    tokens = commands.add_parser(
+        "tokens",
+        help="the SCIM tokens of a tenant",
+        description="The SCIM tokens of a tenant.",
+    )
+    token_commands = tokens.add_subparsers(
+        dest="tokens_command", metavar="COMMAND", parser_class=_Parser
+    )
+    token_commands.required = True
+    listing = token_commands.add_parser(
+        "list",
+        parents=[api],
+        help="list a tenant's SCIM tokens with their expiry state and last use",
+        description=(
+            "List a tenant's SCIM tokens: ID, name, creation, expiry, state (expired; "
+            f"expiring, within {EXPIRING_DAYS} days or --expiring-days; ok) and last use. "
+            "Token values are never shown: the API returns them only once, at creation."
+        ),
+        epilog=_CREDENTIALS_HELP,
+    )
+    listing.add_argument("--tenant", required=True, metavar="TENANT", help="the tenant (team) ID")
+    listing.add_argument(
+        "--json", action="store_true", help="print a JSON array of records instead of a table"
+    )
+    listing.add_argument(
+        "--expiring-days",
+        type=_days,
+        default=EXPIRING_DAYS,
+        metavar="DAYS",
+        help=f"call a token expiring when it expires within DAYS days (default {EXPIRING_DAYS})",
+    )
+
+    snippet = commands.add_parser(
+        "import-snippet",
+        parents=[api],
+        help="print the Python that brings an existing token under management",
+        description=(
+            "Look a SCIM token up and print the ScimToken declaration that adopts it: paste it "
+            "into your Pulumi program and run `pulumi up`. No new token is issued; the "
+            "token's value cannot be recovered (token_value stays unset)."
+        ),
+        epilog=_CREDENTIALS_HELP,
+    )
+    snippet.add_argument(
+        "id", metavar="TENANT/TOKEN_ID", help="the token's composite ID, e.g. engineering/3f2a9c..."
+    )
+    snippet.add_argument(
+        "--resource-name",
+        metavar="NAME",
+        help="the Pulumi resource name (default: derived from the token's name)",
+    )
+
+    commands.add_parser(
+        "emulator",
+        add_help=False,
+        help="run the local API emulator (the options of python -m localskills_pulumi.emulator)",
+    )
+    return parser
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] == "emulator":
+        # Handed over whole, so that `emulator --help` is the emulator's own.
+        from .emulator.cli import main as emulator_main
+
+        return emulator_main(args_list[1:], prog=f"{PROG} emulator")
+
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    try:
+        if args.command == "tokens":
+            return _tokens_list(args, sys.stdout)
+        return _import_snippet(args, sys.stdout)
+    except UsageError as exc:
+        return _fail(f"{PROG}: error: {exc}", EXIT_USAGE)
+    except (CredentialsError, LocalskillsError, ValueError) as exc:
+        return _fail(f"{PROG}: error: {exc}", EXIT_ERROR)
+    except KeyboardInterrupt:
+        return _fail(f"{PROG}: interrupted", 130)
+
+
+def _fail(message: str, status: int) -> int:
+    # One line, whatever the message holds.
+    print(" ".join(message.split()), file=sys.stderr)
+    return status
+
+
+# -- tokens list -----------------------------------------------------------------------------
+
+
+def token_state(token: ScimTokenInfo, expiring_days: float = EXPIRING_DAYS) -> str:
+    """``expired``, ``expiring`` (within ``expiring_days``) or ``ok``."""
+    if token.expired:
+        return "expired"
+    if token.expires_within(expiring_days):
+        return "expiring"
+    return "ok"
+
+
+def _tokens_list(args: argparse.Namespace, out: IO[str]) -> int:
+    tokens = get_scim_tokens(args.tenant, base_url=args.base_url)
+    if args.json:
+        records = [
+            {**_as_dict(t), "state": token_state(t, args.expiring_days)} for t in tokens
+        ]
+        json.dump(records, out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    if not tokens:
+        out.write(f"Tenant {args.tenant!r} has no SCIM tokens.\n")
+        return EXIT_OK
+    header = ("ID", "NAME", "CREATED", "EXPIRES", "STATE", "LAST USED")
+    rows = [
+        (
+            t.id,
+            _printable(t.name),
+            t.created_at,
+            t.expires_at or "never",
+            token_state(t, args.expiring_days),
+            t.last_used_at or "never",
+        )
+        for t in tokens
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        out.write(line.rstrip() + "\n")
+    return EXIT_OK
+
+
+def _as_dict(token: ScimTokenInfo) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "expires_at": token.expires_at,
+        "expired": token.expired,
+    }
+
+
+def _printable(text: str) -> str:
+    """A name on one table line: control characters shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+# -- import-snippet --------------------------------------------------------------------------
+
+
+def _import_snippet(args: argparse.Namespace, out: IO[str]) -> int:
+    # The model (and with it Pulumi) is loaded only for this command.
+    from .client import ScimTokenRecord
+    from .model import ImportIdError, lifetime_days, parse_composite_id
+
+    try:
+        tenant_id, token_id = parse_composite_id(args.id, "TENANT/TOKEN_ID")
+    except ImportIdError as exc:
+        raise UsageError(str(exc)) from None
+    if args.resource_name is not None and not args.resource_name.strip():
+        raise UsageError("--resource-name must not be blank")
+
+    tokens = get_scim_tokens(tenant_id, base_url=args.base_url)
+    token = next((t for t in tokens if t.id == token_id), None)
+    if token is None:
+        raise LocalskillsError(
+            f"tenant {tenant_id!r} has no SCIM token {token_id!r}; list its tokens with "
+            f"`{PROG} tokens list --tenant {tenant_id}`"
+        )
+    if token.expired:
+        raise LocalskillsError(
+            f"SCIM token {token_id!r} of tenant {tenant_id!r} expired at {token.expires_at}: "
+            "an expired token cannot be imported (it would be replaced at once); declare a "
+            "ScimToken without import_ to issue a new one"
+        )
+    days = lifetime_days(
+        ScimTokenRecord(
+            id=token.id,
+            name=token.name,
+            created_at=token.created_at,
+            last_used_at=token.last_used_at,
+            expires_at=token.expires_at,
+        )
+    )
+    out.write(
+        import_snippet(
+            tenant_id,
+            token,
+            expires_in_days=days,
+            resource_name=args.resource_name or resource_name_for(token.name),
+        )
+    )
+    return EXIT_OK
+
+
+def resource_name_for(token_name: str) -> str:
+    """A Pulumi resource name from a token's name: ``Okta SCIM`` -> ``okta-scim``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", token_name.lower()).strip("-")
+    return slug or "scim-token"
+
+
+def import_snippet(
+    tenant_id: str, token: ScimTokenInfo, *, expires_in_days: int | None, resource_name: str
+) -> str:
+    """The Python that adopts ``token``: a ``ScimToken`` with ``import_`` and the live inputs."""
+    composite = f"{tenant_id}/{token.id}"
+    lines = [
+        "import pulumi",
+        "",
+        "from localskills_pulumi import ScimToken",
+        "",
+        "# Adopts an existing SCIM token: `pulumi up` issues no new token, and token_value",
+        "# stays unset (the API shows a token's value only once, when it is created). Every",
+        "# input matches the live token; before changing one (that replaces the token),",
+        "# remove import_.",
+        f"{_variable_name(resource_name)} = ScimToken(",
+        f"    {resource_name!r},",
+        f"    tenant_id={tenant_id!r},",
+        f"    name={token.name!r},",
+    ]
+    if expires_in_days is not None:
+        lines.append(f"    expires_in_days={expires_in_days!r},")
+    lines += [
+        f"    opts=pulumi.ResourceOptions(import_={composite!r}),",
+        ")",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _variable_name(resource_name: str) -> str:
+    name = re.sub(r"\W+", "_", resource_name.lower()).strip("_")
+    if not name.isidentifier():
+        name = f"token_{name}" if name else "scim_token"
+    return f"{name}_" if keyword.iskeyword(name) else name
+
+
