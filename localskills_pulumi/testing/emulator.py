@@ -69,6 +69,8 @@ class Emulator:
             self.api_token = _first_seed_token(seed) or DEMO_API_TOKEN
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
+        self._stderr_kept = ""  # what a stopped emulator wrote to stderr
+        self._returncode: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -92,7 +94,7 @@ class Emulator:
             p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
         )
         env["PYTHONUNBUFFERED"] = "1"
-        # Kept open until the object dies: stderr_text() reads it after stop().
+        # Closed by stop(), which keeps its text for stderr_text().
         self._stderr = tempfile.TemporaryFile(prefix="emulator-stderr-")  # noqa: SIM115
         self._process = subprocess.Popen(
             self.command(),
@@ -134,13 +136,18 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+        self._returncode = process.returncode
         if process.stdout is not None:
             process.stdout.close()
+        if self._stderr is not None:
+            self._stderr_kept = self.stderr_text()
+            self._stderr.close()
+            self._stderr = None
 
     @property
     def returncode(self) -> int | None:
         """The exit status once stopped (None while running or never started)."""
-        return self._process.poll() if self._process is not None else None
+        return self._process.poll() if self._process is not None else self._returncode
 
     @property
     def pid(self) -> int:
@@ -152,7 +159,7 @@ class Emulator:
     def stderr_text(self) -> str:
         """Everything the emulator wrote to stderr so far."""
         if self._stderr is None:
-            return ""
+            return self._stderr_kept
         self._stderr.flush()
         self._stderr.seek(0)
         return self._stderr.read().decode("utf-8", "replace")

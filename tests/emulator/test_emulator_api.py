@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import secrets
 import socket
 from typing import Any
 
@@ -179,7 +180,7 @@ def test_delete_of_another_tenants_token_is_404_and_keeps_it(emulator: Emulator)
         {"Authorization": "Bearer " + DEMO_API_TOKEN + "0"},
         {"Authorization": "Bearer lsk_scim_" + "0" * 64},
         {"Authorization": "Bearer lsk_" + "g" * 64},
-        {"Authorization": "Bearer lsk_" + "f" * 64},  # well formed, unknown
+        {"Authorization": "Bearer lsk_" + secrets.token_hex(32)},  # well formed, unknown
     ],
     ids=[
         "none",
