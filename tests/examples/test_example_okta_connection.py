@@ -1,0 +1,154 @@
+"""examples/okta-connection: a token issued and handed to Okta's provisioning connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from pulumi.runtime import MockResourceArgs
+
+from localskills_pulumi.testing.emulator import Emulator
+from localskills_pulumi.testing.host import ProviderHost, is_secret, unwrap
+from tests.examples.support import (
+    OKTA_CONNECTION_TYPE,
+    ROOT,
+    SCIM_TOKEN_TYPE,
+    ExampleStack,
+    RecordingMocks,
+    secret_at,
+    tenant_posts,
+)
+
+PROJECT = "localskills-okta-connection"
+OKTA_APP_ID = "0oa1example2app3id4"
+SCIM_BASE_URL = "https://localskills.sh/scim/v2"
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[ProviderHost]:
+    with ProviderHost(cwd=ROOT) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def module_tenant(emulator: Emulator) -> str:
+    # One tenant for the module: the host takes one stack config for all its runs.
+    return emulator.new_tenant("okta")
+
+
+@pytest.fixture
+def stack(emulator: Emulator, host: ProviderHost, module_tenant: str) -> ExampleStack:
+    return ExampleStack(
+        "okta-connection",
+        PROJECT,
+        emulator,
+        host,
+        config={"tenantId": module_tenant, "oktaAppId": OKTA_APP_ID, "scimBaseUrl": SCIM_BASE_URL},
+    )
+
+
+def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
+    return {t["id"] for t in emulator.list_tokens(tenant_id)}
+
+
+def test_up_issues_a_token_and_hands_it_to_okta_as_a_secret(
+    stack: ExampleStack, emulator: Emulator, module_tenant: str
+) -> None:
+    result = stack.up()
+
+    token_urn = stack.urn(SCIM_TOKEN_TYPE, "okta-scim-token")
+    connection_urn = stack.urn(OKTA_CONNECTION_TYPE, "localskills-provisioning")
+    assert result.steps == [("create", token_urn)]
+    assert set(result.resources) == {token_urn, connection_urn}
+
+    [connection] = stack.mocks.of_type(OKTA_CONNECTION_TYPE)
+    assert [r.type for r in stack.mocks.registrations] == [OKTA_CONNECTION_TYPE]
+    assert unwrap(connection.inputs)["idProperty"] == OKTA_APP_ID
+    assert unwrap(connection.inputs)["baseUrl"] == SCIM_BASE_URL
+    assert unwrap(connection.inputs)["action"] == "activate"
+    assert secret_at(connection.inputs, "profile", "authScheme")[0] == "TOKEN"
+    token, secret = secret_at(connection.inputs, "profile", "token")
+    assert secret, "the token reached Okta's connection in the clear"
+
+    # It is the token just issued, and it opens the SCIM endpoint.
+    state = result.resources[token_urn].state
+    assert is_secret(state["token_value"])
+    assert token == unwrap(state["token_value"])
+    assert token.startswith("lsk_scim_")
+    assert emulator.scim_get_users(token).status_code == 200
+    assert result.outputs["scim_token_id"] in live_ids(emulator, module_tenant)
+    # The exports hold no secret: the token itself is not exported.
+    assert token not in repr(unwrap(result.outputs))
+
+
+def test_rotation_hands_okta_the_new_token_before_the_old_is_revoked(
+    stack: ExampleStack, clean_emulator: Emulator, module_tenant: str
+) -> None:
+    emulator = clean_emulator
+    first = stack.up()
+    old_id = first.outputs["scim_token_id"]
+    token_urn = stack.urn(SCIM_TOKEN_TYPE, "okta-scim-token")
+    old_token = unwrap(first.resources[token_urn].state["token_value"])
+
+    # What was live at the moment Okta's connection got its token.
+    def live_when_okta_updates(args: MockResourceArgs) -> Any:
+        if args.typ == OKTA_CONNECTION_TYPE:
+            return live_ids(emulator, module_tenant)
+        return None
+
+    stack.mocks = RecordingMocks(on_register=live_when_okta_updates)
+    # Time passes: the token now expires in 20 days, inside the 30-day rotation window.
+    in_twenty_days = datetime.now(timezone.utc) + timedelta(days=20)
+    stack.state.resources[token_urn].outputs["expires_at"] = in_twenty_days.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    emulator.clear_requests()
+    result = stack.up()
+
+    assert result.steps == [
+        ("replace", token_urn, ("expires_at",)),
+        ("delete-replaced", token_urn),
+    ]
+    new_id = result.outputs["scim_token_id"]
+    assert new_id != old_id
+    [connection] = stack.mocks.of_type(OKTA_CONNECTION_TYPE)
+    new_token, secret = secret_at(connection.inputs, "profile", "token")
+    assert secret
+    assert new_token != old_token
+    # Okta got the new token while the old one was still live: the provisioning never broke.
+    assert {old_id, new_id} <= connection.seen
+    # Only then was the old token revoked.
+    assert old_id not in live_ids(emulator, module_tenant)
+    assert emulator.scim_get_users(old_token).status_code == 401
+    assert emulator.scim_get_users(new_token).status_code == 200
+    assert len(tenant_posts(emulator, module_tenant)) == 1
+
+
+def test_a_second_up_keeps_the_token_and_okta_keeps_the_same_value(
+    stack: ExampleStack, clean_emulator: Emulator, module_tenant: str
+) -> None:
+    first = stack.up()
+    clean_emulator.clear_requests()
+    second = stack.up()
+    token_urn = stack.urn(SCIM_TOKEN_TYPE, "okta-scim-token")
+    assert second.steps == [("same", token_urn)]
+    assert tenant_posts(clean_emulator, module_tenant) == []
+    first_conn, second_conn = stack.mocks.of_type(OKTA_CONNECTION_TYPE)
+    assert secret_at(second_conn.inputs, "profile", "token") == secret_at(
+        first_conn.inputs, "profile", "token"
+    )
+    assert secret_at(second_conn.inputs, "profile", "token")[1]
+    assert second.outputs["scim_token_id"] == first.outputs["scim_token_id"]
+
+
+@pytest.mark.parametrize("missing", ["tenantId", "oktaAppId", "scimBaseUrl"])
+def test_a_missing_config_value_fails_naming_it_before_any_token_is_issued(
+    stack: ExampleStack, clean_emulator: Emulator, module_tenant: str, missing: str
+) -> None:
+    del stack.config[missing]
+    with pytest.raises(Exception, match=f"{PROJECT}:{missing}"):
+        stack.up()
+    assert tenant_posts(clean_emulator, module_tenant) == []
+    assert stack.mocks.registrations == []
