@@ -81,7 +81,8 @@ def parse_time(text: str) -> dt.datetime:
 
 
 class Clock:
-    """Wall-clock time plus an offset that only moves forward (``POST /_emulator/clock``)."""
+    """Wall-clock time plus an offset (``POST /_emulator/clock``). It may move back too, so
+    that tokens can be created as if long ago (an import of a token due for rotation)."""
 
     def __init__(self) -> None:
         self._offset = 0.0
@@ -94,9 +95,7 @@ class Clock:
         return dt.datetime.fromtimestamp(time.time() + offset, tz=dt.timezone.utc)
 
     def advance(self, seconds: float) -> dt.datetime:
-        """Move the clock forward by ``seconds`` (must be >= 0); returns the new time."""
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        """Move the clock by ``seconds`` (negative: back); returns the new time."""
         with self._lock:
             self._offset += seconds
         return self.now()

@@ -228,7 +228,7 @@ class Emulator:
         self._admin("DELETE", "requests")
 
     def advance_clock(self, seconds: float) -> None:
-        """Move the emulator's clock forward."""
+        """Move the emulator's clock by ``seconds`` (negative: back)."""
         self._admin("POST", "clock", {"advance_seconds": seconds})
 
     def now(self) -> str:

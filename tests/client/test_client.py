@@ -87,9 +87,10 @@ def test_token_without_membership_gets_403_naming_the_tenant(
     emulator: Emulator, client: LocalskillsClient
 ) -> None:
     outsiders = f"outsiders-{uuid.uuid4().hex[:8]}"
+    outsider_token = "lsk_" + uuid.uuid4().hex * 2  # a member of that tenant only
     response = requests.post(
         f"{emulator.base_url}/_emulator/tenants",
-        json={"id": outsiders, "name": "Outsiders", "api_tokens": [UNKNOWN_API_TOKEN]},
+        json={"id": outsiders, "name": "Outsiders", "api_tokens": [outsider_token]},
         timeout=10,
     )
     assert response.status_code == 201, response.text

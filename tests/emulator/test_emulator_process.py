@@ -156,7 +156,7 @@ def test_clock_advance_expires_tokens_and_dates_new_ones(tmp_path: Path) -> None
         assert later["createdAt"] > short["expiresAt"]
 
 
-@pytest.mark.parametrize("body", [{"advance_seconds": -1}, {"advance_seconds": "60"}, {}, []])
+@pytest.mark.parametrize("body", [{"advance_seconds": "60"}, {"advance_seconds": True}, {}, []])
 def test_bad_clock_advance_is_400(emulator: Emulator, body: object) -> None:
     before = emulator.now()
     response = requests.post(f"{emulator.base_url}/_emulator/clock", json=body, timeout=TIMEOUT)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.host import PROVIDER_KEY, ProviderError, ProviderHost
-from tests.host.scim import props, scim_urn
+from tests.host.scim import ROOT, props, scim_urn
+
+
+@pytest.fixture
+def isolated_emulator() -> Iterator[Emulator]:
+    """An emulator of its own, for a test that moves the clock."""
+    with Emulator() as running:
+        yield running
 
 
 def adopt(host: ProviderHost, **inputs: Any) -> tuple[str, dict[str, Any]]:
@@ -109,3 +117,32 @@ def test_import_marker_left_on_a_replaced_resource_fails_check(
     )
     assert [prop for prop, _ in checked.failures] == ["import_id"]
     assert "remove import_" in checked.failures[0][1]
+
+
+def test_importing_a_token_due_for_rotation_is_refused(
+    host: ProviderHost, isolated_emulator: Emulator
+) -> None:
+    tenant_id = isolated_emulator.new_tenant()
+    isolated_emulator.advance_clock(-80 * 86400)  # the token was issued 80 days ago
+    live = isolated_emulator.create_token(tenant_id, "Okta", 90)
+    config = {
+        "localskills:apiToken": isolated_emulator.api_token,
+        "localskills:baseUrl": isolated_emulator.base_url,
+    }
+    with ProviderHost(cwd=ROOT) as own_host:
+        own_host.configure(config, secret_keys={"localskills:apiToken"})
+        checked = own_host.check(
+            scim_urn(),
+            {},
+            props(
+                tenant_id=tenant_id,
+                name="Okta",
+                expires_in_days=90,
+                rotate_before_days=14,
+                import_id=f"{tenant_id}/{live['id']}",
+            ),
+        )
+        with pytest.raises(ProviderError) as raised:
+            own_host.create(scim_urn(), checked.inputs)
+    assert "due for rotation" in raised.value.details
+    assert "remove import_" in raised.value.details
