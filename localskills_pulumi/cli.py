@@ -181,9 +181,7 @@ def token_state(token: ScimTokenInfo, expiring_days: float = EXPIRING_DAYS) -> s
 def _tokens_list(args: argparse.Namespace, out: IO[str]) -> int:
     tokens = get_scim_tokens(args.tenant, base_url=args.base_url)
     if args.json:
-        records = [
-            {**_as_dict(t), "state": token_state(t, args.expiring_days)} for t in tokens
-        ]
+        records = [{**_as_dict(t), "state": token_state(t, args.expiring_days)} for t in tokens]
         json.dump(records, out, indent=2)
         out.write("\n")
         return EXIT_OK
@@ -313,5 +311,3 @@ def _variable_name(resource_name: str) -> str:
     if not name.isidentifier():
         name = f"token_{name}" if name else "scim_token"
     return f"{name}_" if keyword.iskeyword(name) else name
-
-

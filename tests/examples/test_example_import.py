@@ -153,4 +153,3 @@ def test_a_missing_config_value_fails_naming_it(
     with pytest.raises(Exception, match=f"{PROJECT}:{missing}"):
         stack.up()
     assert stack.state.resources == {}
-

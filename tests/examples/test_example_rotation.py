@@ -51,9 +51,9 @@ def test_up_issues_a_90_day_token_and_exports_when_it_rotates(
     result = stack.up()
     assert result.steps == [("create", token_urn(stack))]
     assert set(result.resources) == {token_urn(stack)}
-    [live] = [t for t in emulator.list_tokens(module_tenant) if t["id"] == result.outputs[
-        "scim_token_id"
-    ]]
+    [live] = [
+        t for t in emulator.list_tokens(module_tenant) if t["id"] == result.outputs["scim_token_id"]
+    ]
     lifetime = parse_timestamp(live["expiresAt"]) - parse_timestamp(live["createdAt"])
     assert lifetime == timedelta(days=90)
     assert result.outputs["scim_token_expires_at"] == live["expiresAt"]
