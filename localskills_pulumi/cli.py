@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import keyword
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -158,6 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"{PROG}: error: {exc}", EXIT_ERROR)
     except KeyboardInterrupt:
         return _fail(f"{PROG}: interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (`... | head`): no traceback, and none at exit either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
 
 
 def _fail(message: str, status: int) -> int:
