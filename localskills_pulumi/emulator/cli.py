@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import NoReturn
 
 from .seed import SeedError, apply_seed, load_demo_seed, load_seed
 from .server import make_server
@@ -21,9 +22,16 @@ from .store import Store, StoreError
 log = logging.getLogger("localskills_pulumi.emulator")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with one line on stderr for a usage error instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(prog: str = "python -m localskills_pulumi.emulator") -> argparse.ArgumentParser:
     """The argument parser (reusable by ``localskills-pulumi emulator``)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=prog,
         description="Local emulator of the localskills.sh SCIM token API and a SCIM 2.0 endpoint.",
     )

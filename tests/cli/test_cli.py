@@ -348,6 +348,7 @@ def test_malformed_base_url(emulator: Emulator, tokens: dict[str, Any]) -> None:
         (["tokens", "list"], "required: --tenant"),
         (["tokens", "list", "--tenant", "x", "--expiring-days", "soon"], "whole number"),
         (["import-snippet"], "required: TENANT/TOKEN_ID"),
+        (["emulator", "--port", "x"], "invalid int value: 'x'"),
     ],
 )
 def test_usage_errors(emulator: Emulator, args: list[str], needle: str) -> None:
