@@ -1,0 +1,67 @@
+"""The anchor's strategy, as a baseline: every Read lists the whole tenant and scans it.
+
+The Terraform resource reads a SCIM token by listing its tenant and looking for the token in
+the list, once per token: a refresh of N tokens costs N full listings. ``AnchorScimTokenProvider``
+is ``ScimTokenProvider`` with exactly that one thing changed, so the benchmark compares the
+listing strategy and nothing else: the same client (one pooled session per host process), the
+same checks, creates, deletes and outputs.
+
+It lives in ``benchmarks/`` and never in the product package.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from localskills_pulumi.client import ScimTokenRecord
+from localskills_pulumi.provider import ScimTokenProvider, _Runtime
+
+__all__ = ["AnchorScimTokenProvider", "ListEveryTime"]
+
+
+class ListEveryTime:
+    """A stand-in for ``TenantListings`` that shares nothing: each find is one full listing."""
+
+    def __init__(self, fetch: Callable[[str], list[ScimTokenRecord]]) -> None:
+        self._fetch = fetch
+
+    def find(self, tenant_id: str, token_id: str) -> ScimTokenRecord | None:
+        """List the tenant and scan the list for the token."""
+        for record in self._fetch(tenant_id):
+            if record.id == token_id:
+                return record
+        return None
+
+    def invalidate(self, tenant_id: str) -> None:
+        """Nothing is kept, so there is nothing to forget."""
+
+
+class _AnchorRuntime(_Runtime):
+    """The product's runtime (credentials, client, pool size) with the listing sharing removed."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        super().__init__(config)
+        self.listings = ListEveryTime(self.client.list_scim_tokens)  # type: ignore[assignment]
+
+
+_LOCK = threading.Lock()
+
+
+class AnchorScimTokenProvider(ScimTokenProvider):
+    """``ScimTokenProvider`` reading the way the Terraform resource does: one listing per token.
+
+    It overrides the product's private ``_runtime`` hook; if that hook changes, the benchmark's
+    test fails rather than silently measuring something else.
+    """
+
+    def _runtime(self) -> _Runtime:
+        runtime: _Runtime | None = self.__dict__.get("_anchor_runtime")
+        if runtime is None:
+            with _LOCK:
+                runtime = self.__dict__.get("_anchor_runtime")
+                if runtime is None:
+                    runtime = _AnchorRuntime(self.__dict__.get("_config", {}))
+                    self.__dict__["_anchor_runtime"] = runtime
+        return runtime
