@@ -1,4 +1,5 @@
-"""Benchmarks of localskills-pulumi against the Terraform resource's strategy and the physical limit.
+"""Benchmarks of localskills-pulumi against the Terraform resource's strategy and the physical
+limit.
 
 Not part of the ``localskills_pulumi`` package: run from the project root with
 ``python -m benchmarks.run`` (see ``docs/benchmarks.md``). The providers here are importable as

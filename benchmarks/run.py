@@ -130,7 +130,9 @@ class Bench:
             raise
         return host
 
-    def fan_out(self, fn: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> list[R]:
+    def fan_out(
+        self, fn: Callable[[T], R], items: Iterable[T], workers: int | None = None
+    ) -> list[R]:
         """Call ``fn`` on every item from a thread pool (the engine's concurrent gRPC calls)."""
         with ThreadPoolExecutor(max_workers=workers or self.threads) as pool:
             return list(pool.map(fn, items))
@@ -147,10 +149,17 @@ class Bench:
 
 def new_inputs(kind: str, tenant_id: str, name: str) -> dict[str, Any]:
     """A ScimToken's inputs as the program sends them."""
-    return {PROVIDER_KEY: PROVIDERS[kind], "tenant_id": tenant_id, "name": name, "expires_in_days": 90}
+    return {
+        PROVIDER_KEY: PROVIDERS[kind],
+        "tenant_id": tenant_id,
+        "name": name,
+        "expires_in_days": 90,
+    }
 
 
-def create_resources(bench: Bench, host: ProviderHost, tenant_id: str, count: int) -> list[Resource]:
+def create_resources(
+    bench: Bench, host: ProviderHost, tenant_id: str, count: int
+) -> list[Resource]:
     """Check then Create ``count`` tokens through ``host`` (this package), as `pulumi up` does."""
 
     def up(index: int) -> Resource:
@@ -206,7 +215,7 @@ def refresh_once(bench: Bench, kind: str, tenant_id: str, state: list[Resource])
         seconds, ids = timed(lambda: bench.fan_out(read, resources))
     finally:
         host.stop()
-    missing = [r.id for r, got in zip(resources, ids) if got != r.id]
+    missing = [r.id for r, got in zip(resources, ids, strict=True) if got != r.id]
     if missing:
         raise RuntimeError(f"{kind}: {len(missing)} tokens read as gone, e.g. {missing[0]}")
     return {
@@ -437,18 +446,18 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "figure": "refresh wall time",
             "how": f"same runs; first Read sent to last answered, median of {results['reps']}",
-            "goal": f"at {largest['size']} tokens ≥ {GOAL_REFRESH_SPEEDUP:g}× faster than anchor",
+            "goal": f"at {largest['size']} tokens ≥ {GOAL_REFRESH_SPEEDUP:g}x faster than anchor",
             "measured": f"ours {largest[OURS]['median_seconds']:.3f} s, anchor "
-            f"{largest[ANCHOR]['median_seconds']:.3f} s: {largest['speedup']:.1f}×",
+            f"{largest[ANCHOR]['median_seconds']:.3f} s: {largest['speedup']:.1f}x",
             "met": largest["speedup"] >= GOAL_REFRESH_SPEEDUP,
         },
         {
             "figure": "create overhead",
             "how": f"{create['count']} creates through the host vs the same POSTs with plain "
             f"requests, {HOST_WORKERS} at a time; median of {results['reps']}",
-            "goal": f"≤ {GOAL_CREATE_RATIO:g}×",
+            "goal": f"≤ {GOAL_CREATE_RATIO:g}x",
             "measured": f"{create['median_seconds'][OURS]:.3f} s vs "
-            f"{create['median_seconds']['plain']:.3f} s: {create['ratio']:.2f}×",
+            f"{create['median_seconds']['plain']:.3f} s: {create['ratio']:.2f}x",
             "met": create["ratio"] <= GOAL_CREATE_RATIO,
         },
         {
@@ -463,9 +472,9 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             "figure": "cold start",
             "how": "host start to first create done, this package vs a do-nothing provider; "
             f"median of {results['cold_reps']}",
-            "goal": f"≤ {GOAL_COLD_RATIO:g}×",
+            "goal": f"≤ {GOAL_COLD_RATIO:g}x",
             "measured": f"{cold['median'][OURS]['seconds']:.3f} s vs "
-            f"{cold['median'][NULL]['seconds']:.3f} s: {cold['ratio']:.2f}×",
+            f"{cold['median'][NULL]['seconds']:.3f} s: {cold['ratio']:.2f}x",
             "met": cold["ratio"] <= GOAL_COLD_RATIO,
         },
         {
@@ -506,7 +515,7 @@ def refresh_table(results: dict[str, Any]) -> str:
             "anchor s",
             "host floor s",
             "speedup",
-            "ours − floor s",
+            "ours - floor s",
         ),
         (
             (
@@ -516,7 +525,7 @@ def refresh_table(results: dict[str, Any]) -> str:
                 f"{row[OURS]['median_seconds']:.3f}",
                 f"{row[ANCHOR]['median_seconds']:.3f}",
                 f"{row[NULL]['median_seconds']:.3f}",
-                f"{row['speedup']:.1f}×",
+                f"{row['speedup']:.1f}x",
                 f"{row[OURS]['median_seconds'] - row[NULL]['median_seconds']:.3f}",
             )
             for row in results["refresh"]
@@ -539,8 +548,8 @@ def limits(results: dict[str, Any]) -> list[str]:
             f"own cost per Read: the do-nothing provider takes {floor:.3f} s for the same "
             f"{size} Reads through the same host ({1000 * floor / size:.2f} ms per Read with "
             f"{workers} workers), leaving {ours - floor:.3f} s to the provider. The anchor pays "
-            f"that floor too, so the best speedup the host allows here is anchor ÷ floor = "
-            f"{anchor / floor:.1f}×. The floor is gRPC plus property (de)serialization in the "
+            f"that floor too, so the best speedup the host allows here is anchor / floor = "
+            f"{anchor / floor:.1f}x. The floor is gRPC plus property (de)serialization in the "
             "host's workers (one Python process, one GIL) and, in this benchmark, in the driver "
             f"that plays the engine on the same {os.cpu_count()} cores; the real engine is Go, "
             "so in `pulumi up` the driver's share moves off the Python processes."
