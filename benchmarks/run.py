@@ -707,8 +707,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "- Cold start: wall time from spawning the host to the first Create answered "
         "(configure, Check, Create), this package vs `benchmarks/null.py`; alternating, after "
         "one untimed start.",
-        "- Timed figures are the median of the repetitions shown; the JSON file has every "
-        "sample.",
+        "- Timed figures are the median of the repetitions shown; the JSON file has every sample.",
         "",
     ]
     notes = limits(results)

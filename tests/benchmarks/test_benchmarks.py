@@ -1,0 +1,125 @@
+"""The benchmark runs, and its counts hold: listings, connections, state size.
+
+The benchmark is run once, small (``--quick``: sizes 5 and 20, one repetition, low latency),
+as the command a user types. Only counts are asserted; wall-clock figures are checked to be
+present and positive, never against a goal (they depend on the machine).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZES = (5, 20)
+HOST_WORKERS = 4
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Run ``python -m benchmarks.run --quick`` into a temporary directory."""
+    out = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.run",
+            "--quick",
+            "--sizes",
+            ",".join(map(str, SIZES)),
+            "--latency-ms",
+            "2",
+            "--out",
+            str(out / "RESULTS.md"),
+            "--json",
+            str(out / "results.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results: dict[str, Any] = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    results["_markdown"] = (out / "RESULTS.md").read_text(encoding="utf-8")
+    results["_stdout"] = done.stdout
+    return results
+
+
+def test_listings_per_refresh(run: dict[str, Any]) -> None:
+    assert [row["size"] for row in run["refresh"]] == list(SIZES)
+    for row in run["refresh"]:
+        for sample in row["ours"]["runs"]:
+            assert 1 <= sample["listings"] <= 2, (row["size"], sample)
+        # The anchor's strategy: one full listing per token.
+        assert [s["listings"] for s in row["anchor"]["runs"]] == [row["size"]] * len(
+            row["anchor"]["runs"]
+        )
+        assert all(s["listings"] == 0 for s in row["null"]["runs"])
+
+
+def test_connections_at_most_one_per_host_worker(run: dict[str, Any]) -> None:
+    conn = run["connections"]
+    assert conn["host_workers"] == HOST_WORKERS
+    assert conn["operations"]["total"] == 20
+    assert conn["requests"] > 0
+    assert 1 <= conn["connections"] <= HOST_WORKERS
+    for row in run["refresh"]:
+        assert row["ours"]["max_connections"] <= HOST_WORKERS
+
+
+def test_state_size(run: dict[str, Any]) -> None:
+    sizes = run["state_size"]
+    assert 0 < sizes["ours"] <= 200
+    assert 0 < sizes["anchor"] <= 200
+
+
+def test_every_figure_is_written(run: dict[str, Any]) -> None:
+    for key in (
+        "machine",
+        "date",
+        "latency_ms",
+        "refresh",
+        "create",
+        "connections",
+        "cold_start",
+        "state_size",
+        "goals",
+    ):
+        assert key in run, key
+    assert run["latency_ms"] == 2
+    assert {g["figure"] for g in run["goals"]} == {
+        "listings per refresh",
+        "refresh wall time",
+        "create overhead",
+        "connections",
+        "cold start",
+        "state size",
+    }
+    for row in run["refresh"]:
+        for kind in ("ours", "anchor", "null"):
+            assert row[kind]["median_seconds"] > 0
+    create = run["create"]
+    assert create["count"] == 10
+    assert all(s["posts"] == 10 for s in create["runs"]["ours"] + create["runs"]["plain"])
+    assert all(s["posts"] == 0 for s in create["runs"]["null"])
+    assert create["ratio"] > 0
+    cold = run["cold_start"]
+    assert cold["ratio"] > 0
+    assert set(cold["import_seconds"]) == {"urllib3", "requests", "package"}
+    for field in ("platform", "cpu_count", "python", "pulumi"):
+        assert run["machine"][field]
+
+
+def test_report_has_the_table_machine_and_method(run: dict[str, Any]) -> None:
+    markdown = run["_markdown"]
+    assert "| figure | how | goal | measured | met? |" in markdown
+    for heading in ("## Machine", "## Method", "## What limits the missed goals"):
+        assert heading in markdown
+    assert run["machine"]["pulumi"] in markdown
+    assert "| figure | how | goal | measured | met? |" in run["_stdout"]
