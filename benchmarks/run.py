@@ -588,10 +588,12 @@ def limits(results: dict[str, Any]) -> list[str]:
         ours, anchor, floor = (row[k]["median_seconds"] for k in (OURS, ANCHOR, NULL))
         notes.append(
             f"**Refresh wall time.** At {size} tokens this package lists the tenant "
-            f"{row[OURS]['max_listings']} time(s); the rest of its {ours:.3f} s is the host's "
+            f"{row[OURS]['max_listings']} time(s); most of its {ours:.3f} s is the host's "
             f"own cost per Read: the do-nothing provider takes {floor:.3f} s for the same "
             f"{size} Reads through the same host ({1000 * floor / size:.2f} ms per Read with "
-            f"{workers} workers), leaving {ours - floor:.3f} s to the provider. The anchor pays "
+            f"{workers} workers), leaving {ours - floor:.3f} s to the provider (its one "
+            "listing, and the inputs "
+            f"each Read returns, which the do-nothing provider does not). The anchor pays "
             f"that floor too, so the best speedup the host allows here is anchor / floor = "
             f"{anchor / floor:.1f}x. The floor is gRPC plus property (de)serialization in the "
             "host's workers (one Python process, one GIL) and, in this benchmark, in the driver "
