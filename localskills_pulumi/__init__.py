@@ -11,6 +11,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+__version__ = "0.1.0"
+
 if TYPE_CHECKING:
     from .client import ApiError, AuthenticationError, LocalskillsError, NotFoundError
     from .credentials import CredentialsError

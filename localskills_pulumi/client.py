@@ -7,6 +7,7 @@ from several threads at once.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -15,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
+from . import __version__
 from .credentials import Credentials
 
 __all__ = [
@@ -46,13 +47,6 @@ MAX_RETRY_AFTER_SECONDS = 60.0
 # of an ambiguous POST's time window catches the token it may have created.
 _RECONCILE_SLACK_SECONDS = 2.0
 _RECONCILE_POLL_SECONDS = 0.25
-
-
-def _user_agent() -> str:
-    try:
-        return f"localskills-pulumi/{version('localskills-pulumi')}"
-    except PackageNotFoundError:
-        return "localskills-pulumi/dev"
 
 
 class LocalskillsError(Exception):
@@ -168,6 +162,13 @@ class LocalskillsClient:
             raise_on_status=False,
         )
         self._session = requests.Session()
+        # Read the environment's proxy and CA bundle settings once, not on every request
+        # (requests rescans the environment, and looks for a .netrc, per request otherwise).
+        self._session.proxies.update(requests.utils.get_environ_proxies(credentials.base_url))
+        self._session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+        self._session.trust_env = False
         adapter = HTTPAdapter(max_retries=self._retry, pool_connections=1, pool_maxsize=pool_size)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
@@ -175,7 +176,7 @@ class LocalskillsClient:
             {
                 "Authorization": f"Bearer {credentials.api_token}",
                 "Accept": "application/json",
-                "User-Agent": _user_agent(),
+                "User-Agent": f"localskills-pulumi/{__version__}",
             }
         )
         self._lock = threading.Lock()

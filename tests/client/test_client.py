@@ -221,3 +221,21 @@ def test_concurrent_calls_reuse_pooled_connections(
         list(pool.map(lambda _: client.list_scim_tokens(tenant_id), range(40)))
     assert len(clean_emulator.requests_log()) == 40
     assert clean_emulator.connections() <= 4
+
+
+def test_a_create_that_succeeds_sends_exactly_one_request(
+    clean_emulator: Emulator, client: LocalskillsClient, tenant_id: str
+) -> None:
+    client.create_scim_token(tenant_id, "Okta", 30)
+    assert api_calls(clean_emulator) == [("POST", 201)]
+
+
+def test_delete_retries_5xx_and_a_repeat_that_finds_nothing_still_succeeds(
+    clean_emulator: Emulator, client: LocalskillsClient, tenant_id: str
+) -> None:
+    issued = client.create_scim_token(tenant_id, "Okta")
+    clean_emulator.clear_requests()
+    clean_emulator.add_faults([{"method": "DELETE", "action": "commit_then_status", "status": 503}])
+    assert client.delete_scim_token(tenant_id, issued.id) is False
+    assert api_calls(clean_emulator) == [("DELETE", 503), ("DELETE", 404)]
+    assert live_ids(clean_emulator, tenant_id) == set()

@@ -321,3 +321,14 @@ def test_api_token_without_prefix_is_refused_before_any_request(
     assert "does not start with 'lsk_'" in raised.value.details
     assert canary not in raised.value.details
     assert clean_emulator.requests_log() == []
+
+
+def test_own_delete_invalidates_the_shared_listing(
+    engine: Engine, host: ProviderHost, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    first_id, first = engine.up("first", tenant_id=tenant_id, name="a")
+    second_id, second = engine.up("second", tenant_id=tenant_id, name="b")
+    assert host.read(second_id, scim_urn("second"), second).id == second_id
+    host.delete(first_id, scim_urn("first"), first)
+    assert host.read(first_id, scim_urn("first"), first).id == ""
+    assert list_calls(clean_emulator, tenant_id) == 2
