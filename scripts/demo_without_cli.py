@@ -10,22 +10,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
-from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
-
-from localskills_pulumi.testing.engine import EngineMonitor, EngineState, run_program
+from localskills_pulumi.testing.engine import EngineMonitor, EngineState, NoMocks, run_program
 from localskills_pulumi.testing.host import ProviderHost, is_secret, unwrap
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class NoMocks(Mocks):
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        raise AssertionError(f"unexpected resource {args.typ}")
-
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        raise AssertionError(f"unexpected call {args.token}")
 
 
 def main() -> int:

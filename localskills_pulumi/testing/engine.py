@@ -44,7 +44,14 @@ from google.protobuf import empty_pb2
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockSettings
+from pulumi.runtime.mocks import (
+    MockCallArgs,
+    MockEngine,
+    MockMonitor,
+    MockResourceArgs,
+    Mocks,
+    MockSettings,
+)
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
@@ -65,6 +72,7 @@ __all__ = [
     "EngineError",
     "EngineMonitor",
     "EngineState",
+    "NoMocks",
     "ProgramResult",
     "ResourceState",
     "Step",
@@ -84,6 +92,17 @@ the diff's replaces), ``"delete-replaced"`` (the old instance of a replaced reso
 ``"delete"``, ``"read"`` (``Resource.get`` / ``opts.id``), ``"discard"`` (a read resource no
 longer read: dropped from state, nothing deleted), ``"import"``. In a preview the steps are the
 ones planned; no Create/Update/Delete reaches the provider."""
+
+
+class NoMocks(Mocks):
+    """Mocks for a program whose every resource is dynamic: any other resource or any invoke
+    is a test failure, not something to answer."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        raise AssertionError(f"unexpected resource {args.typ} {args.name!r}")
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        raise AssertionError(f"unexpected call {args.token}")
 
 
 class EngineError(Exception):

@@ -284,7 +284,9 @@ class ProviderHost:
         self.pid = self._proc.pid
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(
-            target=self._drain_stdout, args=(self._proc, lines), daemon=True,
+            target=self._drain_stdout,
+            args=(self._proc, lines),
+            daemon=True,
             name=f"pulumi-dynamic-host-{self.pid}-stdout",
         ).start()
         try:
@@ -539,9 +541,7 @@ class ProviderHost:
         inputs); on ``Resource.get`` the engine sends no properties and the given inputs; on an
         import it sends the id alone (both ``None``), which the Python host cannot serve
         (``KeyError: '__provider'``, pulumi issue 16175)."""
-        request = provider_pb2.ReadRequest(
-            id=id, urn=urn, name=_urn_name(urn), type=_urn_type(urn)
-        )
+        request = provider_pb2.ReadRequest(id=id, urn=urn, name=_urn_name(urn), type=_urn_type(urn))
         if properties is not None:
             request.properties.CopyFrom(self._to_wire(properties))
         if inputs is not None:

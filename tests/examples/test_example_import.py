@@ -23,12 +23,6 @@ PROJECT = "localskills-import"
 TOKEN_NAME = "Okta SCIM Provisioning"
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[ProviderHost]:
-    with ProviderHost(cwd=ROOT) as running:
-        yield running
-
-
 @pytest.fixture
 def fresh_host() -> Iterator[ProviderHost]:
     """For a run whose stack config differs from the module's."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -13,7 +12,6 @@ from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.host import ProviderHost, is_secret, unwrap
 from tests.examples.support import (
     OKTA_CONNECTION_TYPE,
-    ROOT,
     SCIM_TOKEN_TYPE,
     ExampleStack,
     RecordingMocks,
@@ -24,12 +22,6 @@ from tests.examples.support import (
 PROJECT = "localskills-okta-connection"
 OKTA_APP_ID = "0oa1example2app3id4"
 SCIM_BASE_URL = "https://localskills.sh/scim/v2"
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[ProviderHost]:
-    with ProviderHost(cwd=ROOT) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

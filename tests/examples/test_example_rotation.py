@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,15 +11,9 @@ import yaml
 from localskills_pulumi.client import parse_timestamp
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.host import UNKNOWN, ProviderHost, is_secret, unwrap
-from tests.examples.support import EXAMPLES, ROOT, SCIM_TOKEN_TYPE, ExampleStack, tenant_posts
+from tests.examples.support import EXAMPLES, SCIM_TOKEN_TYPE, ExampleStack, tenant_posts
 
 PROJECT = "localskills-rotation"
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[ProviderHost]:
-    with ProviderHost(cwd=ROOT) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

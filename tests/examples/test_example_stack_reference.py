@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,12 +22,6 @@ PROJECT = "localskills-okta-from-stack"
 ROOT_STACK = "organization/localskills-scim/dev"
 OKTA_APP_ID = "0oa1example2app3id4"
 SCIM_BASE_URL = "https://localskills.sh/scim/v2"
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[ProviderHost]:
-    with ProviderHost(cwd=ROOT) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

@@ -9,26 +9,15 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 from localskills_pulumi import ScimToken
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.engine import EngineMonitor, EngineState, run_program
+from localskills_pulumi.testing.engine import EngineMonitor, EngineState, NoMocks, run_program
 from localskills_pulumi.testing.host import UNKNOWN, ProviderHost, is_secret, unwrap
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "localskills-scim"
 TYPE = "pulumi-python:dynamic/localskills:ScimToken"
-
-
-class NoMocks(Mocks):
-    """The root program registers only dynamic resources; nothing else may reach the mocks."""
-
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        raise AssertionError(f"unexpected resource {args.typ}")
-
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        raise AssertionError(f"unexpected call {args.token}")
 
 
 class Stack:

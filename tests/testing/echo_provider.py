@@ -118,8 +118,9 @@ class EchoProvider(ResourceProvider):
                 changes=True, replaces=["name"], delete_before_replace=bool(news.get("dbr"))
             )
         changed = [
-            k for k in news if k != PROVIDER_KEY and not isinstance(news[k], Unknown)
-            and olds.get(k) != news[k]
+            k
+            for k in news
+            if k != PROVIDER_KEY and not isinstance(news[k], Unknown) and olds.get(k) != news[k]
         ]
         unknown = [k for k in news if isinstance(news[k], Unknown)]
         return DiffResult(changes=bool(changed or unknown), replaces=[])
