@@ -183,7 +183,7 @@ def test_ambiguous_post_keeps_tokens_of_the_same_name_issued_earlier(
 def test_timed_out_post_finds_the_late_token_and_revokes_it(
     clean_emulator: Emulator, tenant_id: str
 ) -> None:
-    clean_emulator.add_faults([{"method": "POST", "action": "delay", "delay_ms": 1500}])
+    clean_emulator.add_faults([{"method": "POST", "action": "delay", "delay_ms": 1200}])
     with make_client(clean_emulator, timeout=1.0) as client:
         issued = client.create_scim_token(tenant_id, "Okta")
     assert [m for m, _ in api_calls(clean_emulator)].count("DELETE") == 1
