@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .client import ApiError, AuthenticationError, LocalskillsError, NotFoundError
+    from .client import (
+        ApiError,
+        AuthenticationError,
+        LocalskillsError,
+        NotFoundError,
+        TransportError,
+    )
     from .credentials import CredentialsError
     from .lookup import ScimTokenInfo, get_scim_tokens
     from .provider import ScimTokenProvider
@@ -29,6 +35,7 @@ __all__ = [
     "ScimToken",
     "ScimTokenInfo",
     "ScimTokenProvider",
+    "TransportError",
     "get_scim_tokens",
 ]
 
@@ -37,6 +44,7 @@ _EXPORTS = {
     "AuthenticationError": "client",
     "LocalskillsError": "client",
     "NotFoundError": "client",
+    "TransportError": "client",
     "CredentialsError": "credentials",
     "ScimTokenProvider": "provider",
     "ScimToken": "resource",
