@@ -608,8 +608,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if not self._counted:
             self._counted = True
             app.requests_log.count_connection(self._accepted_epoch)
-        status = self._serve_api(request)
+        status, deliver = self._serve_api(request)
         duration_ms = (time.perf_counter() - started) * 1000
+        # Logged before the answer leaves: a client that reads the log right after its
+        # answer must find its request there.
         app.requests_log.record(request.method, raw_path, status, duration_ms)
         if self.server.log_requests:
             log.info(
@@ -620,6 +622,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 status,
                 duration_ms,
             )
+        deliver()
 
     def _guarded(self, route: Callable[[Request], Response], request: Request) -> Response:
         try:
@@ -630,8 +633,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             log.exception("internal error on %s %s", request.method, request.path)
             return api_error(500, "Internal emulator error")
 
-    def _serve_api(self, request: Request) -> int:
-        """Answer an API or SCIM request, applying latency and faults; returns the status."""
+    def _serve_api(self, request: Request) -> tuple[int, Callable[[], None]]:
+        """Work out the answer to an API or SCIM request, applying latency and faults.
+
+        Returns the status (0 for a reset) and what sends it, so the request is logged first.
+        """
         if self.server.latency_ms > 0:
             time.sleep(self.server.latency_ms / 1000)
         app = self.server.app
@@ -639,20 +645,21 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         route = app.handle_scim if scim else app.handle_api
         rule = app.faults.take(request.method, request.path)
         if rule is None:
-            return self._send(self._guarded(route, request))
+            return self._answer(self._guarded(route, request))
         if rule.action == "reset":
-            self._reset()
-            return 0
+            return 0, self._reset
         if rule.action == "delay":
             time.sleep((rule.delay_ms or 0) / 1000)
-            return self._send(self._guarded(route, request))
+            return self._answer(self._guarded(route, request))
         if rule.action == "status":
-            return self._send(self._fault_response(rule, scim))
+            return self._answer(self._fault_response(rule, scim))
         self._guarded(route, request)  # commit_then_*: the work happens, its answer is lost
         if rule.action == "commit_then_reset":
-            self._reset()
-            return 0
-        return self._send(self._fault_response(rule, scim))
+            return 0, self._reset
+        return self._answer(self._fault_response(rule, scim))
+
+    def _answer(self, response: Response) -> tuple[int, Callable[[], None]]:
+        return response.status, lambda: self._send(response)
 
     @staticmethod
     def _fault_response(rule: FaultRule, scim: bool) -> Response:
@@ -663,12 +670,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return scim_error(status, message, headers=headers)
         return api_error(status, message, headers)
 
-    def _send(self, response: Response) -> int:
+    def _send(self, response: Response) -> None:
         try:
             self._write(response)
         except OSError:
             self.close_connection = True  # the client went away; the status is still logged
-        return response.status
 
 
 def make_server(
