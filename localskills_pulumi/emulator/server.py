@@ -526,7 +526,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         head = [
             f"HTTP/1.1 {response.status} {reason}",
             f"Server: {self.server_version}",
-            f"Date: {email.utils.formatdate(usegmt=True)}",
+            # The emulator's own clock, which the admin API may have moved: clients judge
+            # expiry by the server's Date.
+            f"Date: {email.utils.format_datetime(self.server.app.store.clock.now(), usegmt=True)}",
             f"Content-Type: {response.content_type}",
             f"Content-Length: {len(response.body)}",
             *(f"{name}: {value}" for name, value in response.headers),
