@@ -237,15 +237,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             reason = HTTPStatus(response.status).phrase
         except ValueError:
             reason = "Fault"
-        body = b"" if response.status in _NO_BODY_STATUSES else response.body
         head = [
             f"HTTP/1.1 {response.status} {reason}",
             f"Server: {self.server_version}",
             f"Date: {email.utils.formatdate(usegmt=True)}",
             f"Content-Type: {response.content_type}",
-            f"Content-Length: {len(body)}",
-            *(f"{name}: {value}" for name, value in response.headers),
         ]
+        body = response.body
+        if response.status in _NO_BODY_STATUSES:  # RFC 9110: never a body, nor its length
+            body = b""
+        else:
+            head.append(f"Content-Length: {len(body)}")
+        head.extend(f"{name}: {value}" for name, value in response.headers)
         if close or self.close_connection:
             head.append("Connection: close")
             self.close_connection = True
