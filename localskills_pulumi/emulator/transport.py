@@ -33,6 +33,7 @@ log = logging.getLogger("localskills_pulumi.emulator")
 
 MAX_BODY_BYTES = 1 << 20
 IDLE_TIMEOUT_SECONDS = 120
+MAX_TRAILER_LINES = 100
 _DIGITS = re.compile(r"\s*([0-9]+)\s*")
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]+")
 _NO_BODY_STATUSES = (204, 304)
@@ -216,9 +217,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 return 413, "Request body too large"
             size = int(line, 16)
             if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(chunks)
+                return self._skip_trailers() or b"".join(chunks)
             size_total += size
             if size_total > MAX_BODY_BYTES:
                 return 413, "Request body too large"
@@ -228,6 +227,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             chunks.append(chunk)
             if self.rfile.readline(1024).strip():
                 return 400, "Malformed chunked body"
+
+    def _skip_trailers(self) -> tuple[int, str] | None:
+        for _ in range(MAX_TRAILER_LINES + 1):
+            if self.rfile.readline(1024) in (b"\r\n", b"\n", b""):
+                return None
+        return 431, "Too many trailer lines in the chunked body"
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -301,6 +301,24 @@ def test_unusable_chunk_size_is_refused(
     assert emulator.list_tokens(tenant_id) == []
 
 
+def test_endless_chunked_trailers_are_refused(emulator: Emulator, tenant_id: str) -> None:
+    trailers = b"".join(b"X-T%d: v\r\n" % i for i in range(200))
+    chunked = b'd\r\n{"name": "x"}\r\n0\r\n' + trailers + b"\r\n"
+    headers = {**AUTH, **JSON, "Transfer-Encoding": "chunked"}
+    path = f"/api/tenants/{tenant_id}/scim-tokens"
+    answer = exchange(emulator.base_url, request_bytes("POST", path, headers, chunked))
+    assert_api_error(answer, 431)
+    assert emulator.list_tokens(tenant_id) == []
+
+
+def test_chunked_body_with_a_few_trailers_is_read(emulator: Emulator, tenant_id: str) -> None:
+    chunked = b'd\r\n{"name": "x"}\r\n0\r\nX-Checksum: 1\r\n\r\n'
+    headers = {**AUTH, **JSON, "Transfer-Encoding": "chunked"}
+    path = f"/api/tenants/{tenant_id}/scim-tokens"
+    answer = exchange(emulator.base_url, request_bytes("POST", path, headers, chunked))
+    assert answer.status == 201
+
+
 def test_framing_errors_on_scim_and_admin_paths_use_their_envelopes(emulator: Emulator) -> None:
     bad = {"Content-Length": "nope"}
     scim = exchange(emulator.base_url, request_bytes("POST", "/scim/v2/Users", bad, b"{}"))
