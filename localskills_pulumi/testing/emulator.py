@@ -10,6 +10,7 @@ raw ``requests`` where the raw status or answer is the point (:meth:`Emulator.de
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import signal
@@ -70,15 +71,15 @@ def subprocess_environment(environ: Mapping[str, str] | None = None) -> dict[str
     return env
 
 
-def _api_json(record: ScimTokenRecord) -> dict[str, Any]:
-    """A listed token in the API's own JSON shape (what the helpers have always returned)."""
-    return {
-        "id": record.id,
-        "name": record.name,
-        "createdAt": record.created_at,
-        "lastUsedAt": record.last_used_at,
-        "expiresAt": record.expires_at,
-    }
+def _api_json(record: ScimTokenRecord, *, leave_out: str = "") -> dict[str, Any]:
+    """A token record in the API's JSON shape: its fields, named in camelCase."""
+    fields = dataclasses.asdict(record)
+    return {_camel(name): value for name, value in fields.items() if _camel(name) != leave_out}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _first_seed_token(seed: str | os.PathLike[str]) -> str | None:
@@ -314,8 +315,7 @@ class Emulator:
         :raises LocalskillsError: the call failed (an ambiguous failure's orphan is revoked).
         """
         issued = self.client.create_scim_token(tenant_id, name, expires_in_days)
-        shown = {key: value for key, value in _api_json(issued).items() if key != "lastUsedAt"}
-        return {**shown, "token": issued.token}
+        return _api_json(issued, leave_out="lastUsedAt")  # as the API's create answers
 
     def delete_token(self, tenant_id: str, token_id: str) -> int:
         """DELETE a SCIM token with raw ``requests``; returns the HTTP status (200, 404, ...)."""

@@ -32,12 +32,16 @@ def nested(depth: int) -> bytes:
     return b'{"name": "deep", "extra": ' + b"[" * arrays + b"0" + b"]" * arrays + b"}"
 
 
+def _parts(response: requests.Response | RawAnswer) -> tuple[int, str | None, Any]:
+    """(status, Content-Type, JSON body) of either kind of answer."""
+    if isinstance(response, RawAnswer):
+        return response.status, response.header("Content-Type"), response.json()
+    return response.status_code, response.headers.get("Content-Type"), response.json()
+
+
 def assert_api_error(response: requests.Response | RawAnswer, status: int) -> str:
     """The API envelope with ``status``; returns the message."""
-    if isinstance(response, RawAnswer):
-        code, kind, body = response.status, response.header("Content-Type"), response.json()
-    else:
-        code, kind, body = response.status_code, response.headers["Content-Type"], response.json()
+    code, kind, body = _parts(response)
     assert code == status, body
     assert kind == "application/json"
     assert body["success"] is False and set(body) == {"success", "error"}
@@ -48,10 +52,7 @@ def assert_scim_error(
     response: requests.Response | RawAnswer, status: int, scim_type: str | None
 ) -> str:
     """A SCIM error with ``status`` and ``scimType``; returns the detail."""
-    if isinstance(response, RawAnswer):
-        code, kind, body = response.status, response.header("Content-Type"), response.json()
-    else:
-        code, kind, body = response.status_code, response.headers["Content-Type"], response.json()
+    code, kind, body = _parts(response)
     assert code == status, body
     assert kind == SCIM_TYPE
     assert body["schemas"] == [SCIM_ERROR] and body["status"] == str(status)
@@ -61,10 +62,7 @@ def assert_scim_error(
 
 def assert_admin_error(response: requests.Response | RawAnswer, status: int) -> str:
     """An admin error ``{"error": ...}`` with ``status``; returns the message."""
-    if isinstance(response, RawAnswer):
-        code, kind, body = response.status, response.header("Content-Type"), response.json()
-    else:
-        code, kind, body = response.status_code, response.headers["Content-Type"], response.json()
+    code, kind, body = _parts(response)
     assert code == status, body
     assert kind == "application/json"
     assert set(body) == {"error"}
