@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .credentials import CredentialsError
     from .lookup import ScimTokenInfo, get_scim_tokens
     from .provider import ScimTokenProvider
-    from .resource import ScimToken
+    from .resource import ScimToken, ScimTokenArgs
 
 __all__ = [
     "ApiError",
@@ -33,6 +33,7 @@ __all__ = [
     "LocalskillsError",
     "NotFoundError",
     "ScimToken",
+    "ScimTokenArgs",
     "ScimTokenInfo",
     "ScimTokenProvider",
     "TransportError",
@@ -48,6 +49,7 @@ _EXPORTS = {
     "CredentialsError": "credentials",
     "ScimTokenProvider": "provider",
     "ScimToken": "resource",
+    "ScimTokenArgs": "resource",
     "ScimTokenInfo": "lookup",
     "get_scim_tokens": "lookup",
 }
