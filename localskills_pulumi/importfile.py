@@ -9,6 +9,13 @@ state, sets its ID to the entry's ``id``, then calls ``Check`` once with the inp
 and news (its failures only warn). So an entry here holds exactly what a ``create`` of the token
 would have stored: the inputs as ``check`` returns them and the outputs as ``create`` returns
 them, each with ``__provider``, without ``token_value`` (the API never shows a secret again).
+
+What the import sets in the engine's state for an entry: the URN (stack, project, type, name;
+parented to the stack), ``id`` = the entry's ``id``, ``inputs`` and ``outputs`` = the entry's,
+verbatim (``Check``'s answer is not stored), the default ``pulumi-python`` provider,
+``protect`` = the ``--protect`` flag (on unless ``--protect=false``), ``created``/``modified`` =
+now, and no import ID. The next ``pulumi up`` then runs ``Check`` (olds: these inputs) and
+``Diff`` (olds: these outputs) as for any resource in state.
 """
 
 from __future__ import annotations

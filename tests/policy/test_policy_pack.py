@@ -213,15 +213,19 @@ def test_enforcement_levels_are_configurable_per_policy(
     ]
 
 
-def test_all_sets_every_policys_enforcement_level(
+def test_all_sets_every_policys_enforcement_level_and_a_policy_entry_overrides_it(
     start_pack: PackFactory, host: ProviderHost
 ) -> None:
-    pack = start_pack({"all": "advisory"}, dry_run=False)
+    pack = start_pack({"all": "advisory", MUST_ROTATE: "mandatory"}, dry_run=False)
     result = analyze(pack, host, "both", expires_in_days=3650)
     assert {(d.policy_name, d.enforcement_level) for d in result.diagnostics} == {
         (MAX_LIFETIME, "advisory"),
-        (MUST_ROTATE, "advisory"),
+        (MUST_ROTATE, "mandatory"),
     }
+    forever = analyze(pack, host, "forever")
+    assert [(d.policy_name, d.enforcement_level) for d in forever.diagnostics] == [
+        (MUST_EXPIRE, "advisory")
+    ]
 
 
 def test_values_not_known_in_a_preview_are_not_flagged(
