@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .lookup import ScimTokenInfo, get_scim_tokens
     from .provider import ScimTokenProvider
     from .records import ScimTokenRecord
-    from .resource import ScimToken
+    from .resource import ScimToken, ScimTokenArgs
     from .retry import RetryPolicy
     from .settings import Settings, resolve_settings
 
@@ -70,6 +70,7 @@ _EXPORTS = {
     "LocalskillsClient": "client",
     "RetryPolicy": "retry",
     "ScimToken": "resource",
+    "ScimTokenArgs": "resource",
     "ScimTokenInfo": "lookup",
     "ScimTokenProvider": "provider",
     "ScimTokenRecord": "records",
@@ -98,6 +99,7 @@ __all__ = [
     "ResponseTooLargeError",
     "RetryPolicy",
     "ScimToken",
+    "ScimTokenArgs",
     "ScimTokenInfo",
     "ScimTokenProvider",
     "ScimTokenRecord",

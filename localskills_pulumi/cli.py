@@ -1,7 +1,8 @@
 """The ``localskills-pulumi`` command line (also ``python -m localskills_pulumi``).
 
 ``tokens list`` shows a tenant's SCIM tokens, ``import-snippet`` prints the Python that adopts
-an existing token, ``emulator`` runs the local API emulator. The API token comes from the
+an existing token, ``import-file`` prints a ``pulumi import --file`` file for existing tokens,
+``emulator`` runs the local API emulator. The API token comes from the
 environment (``LOCALSKILLS_API_TOKEN``), never from the command line, and is never printed.
 User errors end with one line on stderr and a non-zero exit status, never a traceback.
 """
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import IO, NoReturn
 
-from .errors import InputError, LocalskillsError, TokenNotFoundError
+from .errors import ImportIdError, InputError, LocalskillsError, TokenNotFoundError
 from .lookup import ScimTokenInfo, ScimTokenListing, fetch_scim_tokens
 from .settings import ENV_API_TOKEN, ENV_BASE_URL, Settings, base_url_problem, resolve_settings
 
@@ -122,6 +123,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="the Pulumi resource name (default: derived from the token's name)",
     )
 
+    import_file = commands.add_parser(
+        "import-file",
+        parents=[api],
+        help="print a `pulumi import --file` file for existing tokens",
+        description=(
+            "Look SCIM tokens up and print, on stdout, an import file for `pulumi import "
+            "--file FILE --generate-code=false` (Pulumi CLI 3.254.0 or later), and on stderr "
+            "the ScimToken declarations the program needs and the command to run. No new "
+            "token is issued; the tokens' values cannot be recovered (token_value stays unset)."
+        ),
+        epilog=_CREDENTIALS_HELP,
+    )
+    import_file.add_argument(
+        "ids",
+        nargs="+",
+        metavar="TENANT/TOKEN_ID",
+        help="a token's composite ID, e.g. engineering/3f2a9c...",
+    )
+    import_file.add_argument(
+        "--name",
+        "--resource-name",
+        dest="resource_name",
+        metavar="RESOURCE_NAME",
+        help="the Pulumi resource name, with one ID only (default: derived from the token's name)",
+    )
+    import_file.add_argument(
+        "--rotate-before-days",
+        type=_days,
+        metavar="DAYS",
+        help="declare the tokens with rotate_before_days=DAYS (below each token's lifetime)",
+    )
+
     commands.add_parser(
         "emulator",
         add_help=False,
@@ -154,8 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "tokens":
             return _tokens_list(args, sys.stdout)
+        if args.command == "import-file":
+            return _import_file(args, sys.stdout, sys.stderr)
         return _import_snippet(args, sys.stdout)
-    except (UsageError, InputError) as exc:
+    except (UsageError, ImportIdError) as exc:
         return _fail(f"{PROG}: error: {exc}", EXIT_USAGE)
     except LocalskillsError as exc:
         return _fail(f"{PROG}: error: {exc}", EXIT_ERROR)
@@ -201,7 +236,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _listing(args: argparse.Namespace, tenant_id: str) -> ScimTokenListing:
-    return fetch_scim_tokens(tenant_id, _settings(args))
+    settings = _settings(args)
+    try:
+        return fetch_scim_tokens(tenant_id, settings)
+    except InputError as exc:  # the tenant given on the command line
+        raise UsageError(str(exc)) from None
 
 
 def _tokens_list(args: argparse.Namespace, out: IO[str]) -> int:
@@ -317,3 +356,69 @@ def _variable_name(resource_name: str) -> str:
     if not name.isidentifier():
         name = f"token_{name}" if name else "scim_token"
     return f"{name}_" if keyword.iskeyword(name) else name
+
+
+# -- import-file -----------------------------------------------------------------------------
+
+
+def _import_file(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    # The model, the provider (for __provider) and Pulumi are loaded only for this command.
+    from .importfile import ImportedToken, import_file, instructions
+    from .model import ImportIdError, parse_composite_id
+
+    ids: list[tuple[str, str]] = []
+    for value in args.ids:
+        try:
+            parsed = parse_composite_id(value, "TENANT/TOKEN_ID")
+        except ImportIdError as exc:
+            raise UsageError(str(exc)) from None
+        if parsed in ids:
+            raise UsageError(f"{value} is given twice")
+        ids.append(parsed)
+    if args.resource_name is not None:
+        if len(ids) > 1:
+            raise UsageError("--name names one resource: give one TENANT/TOKEN_ID with it")
+        if not args.resource_name.strip():
+            raise UsageError("--name must not be blank")
+    if args.rotate_before_days == 0:
+        raise UsageError("--rotate-before-days must be at least 1")
+
+    listings: dict[str, ScimTokenListing] = {}
+    tokens: list[ImportedToken] = []
+    taken: set[str] = set()
+    for tenant_id, token_id in ids:
+        if tenant_id not in listings:
+            listings[tenant_id] = _listing(args, tenant_id)
+        info = next((t for t in listings[tenant_id].tokens if t.id == token_id), None)
+        if info is None:
+            raise TokenNotFoundError(
+                f"look up SCIM token {token_id!r} of tenant {tenant_id!r}",
+                404,
+                f"tenant {tenant_id!r} has no SCIM token {token_id!r}",
+                f"List its tokens with `{PROG} tokens list --tenant {tenant_id}`.",
+            )
+        name = args.resource_name or _unique(resource_name_for(info.name), taken)
+        taken.add(name)
+        tokens.append(
+            ImportedToken(
+                tenant_id,
+                info,
+                name,
+                _variable_name(name),
+                args.rotate_before_days,
+                now=listings[tenant_id].server_now,
+            )
+        )
+
+    document = import_file(tokens)  # raises before anything is printed
+    json.dump(document, out, indent=2)
+    out.write("\n")
+    err.write(instructions(tokens))
+    return EXIT_OK
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}-{n}", n + 1
+    return candidate

@@ -3,21 +3,97 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, overload
 
 import pulumi
 from pulumi.dynamic import Resource
 
-from .model import IMPORT_ID, OUTPUT_NAMES
+from .model import IMPORT_ID, INPUT_NAMES, OUTPUT_NAMES
 from .provider import ScimTokenProvider
 
-__all__ = ["ScimToken"]
+__all__ = ["ScimToken", "ScimTokenArgs"]
+
+_REQUIRED_INPUTS = ("tenant_id", "name")
+
+
+@pulumi.input_type
+class ScimTokenArgs:
+    """The set of arguments for constructing a ScimToken resource."""
+
+    def __init__(
+        self,
+        *,
+        tenant_id: pulumi.Input[str],
+        name: pulumi.Input[str],
+        expires_in_days: pulumi.Input[int] | None = None,
+        rotate_before_days: pulumi.Input[int] | None = None,
+    ) -> None:
+        """
+        The set of arguments for constructing a ScimToken resource.
+
+        :param pulumi.Input[str] tenant_id: The tenant (team) ID. Changing it replaces the token.
+        :param pulumi.Input[str] name: The name of the SCIM token. Changing it replaces the token.
+        :param pulumi.Input[int] expires_in_days: Number of days until the token expires; omit
+               for a token that never expires. Changing it replaces the token.
+        :param pulumi.Input[int] rotate_before_days: Replace the token this many days before it
+               expires. Needs ``expires_in_days``, and must be smaller than it.
+        """
+        pulumi.set(self, "tenant_id", tenant_id)
+        pulumi.set(self, "name", name)
+        if expires_in_days is not None:
+            pulumi.set(self, "expires_in_days", expires_in_days)
+        if rotate_before_days is not None:
+            pulumi.set(self, "rotate_before_days", rotate_before_days)
+
+    @property
+    @pulumi.getter
+    def tenant_id(self) -> pulumi.Input[str]:
+        """The tenant (team) ID. Changing it replaces the token."""
+        value: pulumi.Input[str] = pulumi.get(self, "tenant_id")
+        return value
+
+    @tenant_id.setter
+    def tenant_id(self, value: pulumi.Input[str]) -> None:
+        pulumi.set(self, "tenant_id", value)
+
+    @property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[str]:
+        """The name of the SCIM token. Changing it replaces the token."""
+        value: pulumi.Input[str] = pulumi.get(self, "name")
+        return value
+
+    @name.setter
+    def name(self, value: pulumi.Input[str]) -> None:
+        pulumi.set(self, "name", value)
+
+    @property
+    @pulumi.getter
+    def expires_in_days(self) -> pulumi.Input[int] | None:
+        """Number of days until the token expires; None for a token that never expires."""
+        value: pulumi.Input[int] | None = pulumi.get(self, "expires_in_days")
+        return value
+
+    @expires_in_days.setter
+    def expires_in_days(self, value: pulumi.Input[int] | None) -> None:
+        pulumi.set(self, "expires_in_days", value)
+
+    @property
+    @pulumi.getter
+    def rotate_before_days(self) -> pulumi.Input[int] | None:
+        """Replace the token this many days before it expires; needs ``expires_in_days``."""
+        value: pulumi.Input[int] | None = pulumi.get(self, "rotate_before_days")
+        return value
+
+    @rotate_before_days.setter
+    def rotate_before_days(self, value: pulumi.Input[int] | None) -> None:
+        pulumi.set(self, "rotate_before_days", value)
 
 
 class ScimToken(Resource, module="localskills", name="ScimToken"):
     """
     A SCIM provisioning token for a team (tenant) on localskills.sh, for an identity provider
-    such as Okta, Microsoft Entra ID or Google Workspace to provision users with.
+    such as Okta or Microsoft Entra ID to provision users with.
 
     Every input is immutable: changing one replaces the token, creating the new one before
     revoking the old, so an identity provider that reads ``token_value`` is switched over
@@ -42,6 +118,18 @@ class ScimToken(Resource, module="localskills", name="ScimToken"):
     )
     pulumi.export("scim_token", token.token_value)
     ```
+
+    The inputs may also come as one ``ScimTokenArgs``, as with Pulumi's generated SDKs:
+
+    ```python
+    from localskills_pulumi import ScimToken, ScimTokenArgs
+
+    args = ScimTokenArgs(tenant_id="engineering", name="Okta SCIM Provisioning",
+                         expires_in_days=365, rotate_before_days=30)
+    token = ScimToken("okta-provisioning", args, pulumi.ResourceOptions(protect=True))
+    ```
+
+    Give the inputs one way or the other: both, or neither, is a ``TypeError``.
 
     ## Import
 
@@ -78,38 +166,58 @@ class ScimToken(Resource, module="localskills", name="ScimToken"):
     last_used_at: pulumi.Output[str | None]
     """When an identity provider last used the token (ISO 8601, UTC), or None."""
 
+    @overload
     def __init__(
         self,
         resource_name: str,
-        *,
-        tenant_id: pulumi.Input[str],
-        name: pulumi.Input[str],
-        expires_in_days: pulumi.Input[int] | None = None,
-        rotate_before_days: pulumi.Input[int] | None = None,
+        args: ScimTokenArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
         Create a ScimToken resource with the given unique name, arguments and options.
 
         :param str resource_name: The name of the resource.
+        :param ScimTokenArgs args: The arguments to use to populate this resource's properties.
+        :param pulumi.ResourceOptions opts: Options for the resource.
+        """
+
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        tenant_id: pulumi.Input[str],
+        name: pulumi.Input[str],
+        expires_in_days: pulumi.Input[int] | None = None,
+        rotate_before_days: pulumi.Input[int] | None = None,
+    ) -> None:
+        """
+        Create a ScimToken resource with the given unique name, arguments and options.
+
+        :param str resource_name: The name of the resource.
+        :param pulumi.ResourceOptions opts: Options for the resource. ``import_`` takes a
+               composite ID ``<tenant_id>/<token_id>`` and adopts that token instead of
+               creating one.
         :param pulumi.Input[str] tenant_id: The tenant (team) ID. Changing it replaces the token.
         :param pulumi.Input[str] name: The name of the SCIM token. Changing it replaces the token.
         :param pulumi.Input[int] expires_in_days: Number of days until the token expires; omit
                for a token that never expires. Changing it replaces the token.
         :param pulumi.Input[int] rotate_before_days: Replace the token this many days before it
                expires. Needs ``expires_in_days``, and must be smaller than it.
-        :param pulumi.ResourceOptions opts: Options for the resource. ``import_`` takes a
-               composite ID ``<tenant_id>/<token_id>`` and adopts that token instead of
-               creating one.
         """
-        self._internal_init(
-            resource_name,
-            opts,
-            tenant_id=tenant_id,
-            name=name,
-            expires_in_days=expires_in_days,
-            rotate_before_days=rotate_before_days,
-        )
+
+    def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+        """
+        Create a ScimToken resource with the given unique name, arguments and options: either
+        ``ScimToken(resource_name, ScimTokenArgs(...), opts)`` or
+        ``ScimToken(resource_name, tenant_id=..., name=..., ..., opts=opts)``.
+
+        :raises TypeError: when the inputs come both as ``ScimTokenArgs`` and as keyword
+               arguments, or not at all, or a required one (``tenant_id``, ``name``) is missing.
+        """
+        inputs, opts = _inputs_and_opts(resource_name, args, kwargs)
+        self._internal_init(resource_name, opts, **inputs)
 
     def _internal_init(
         self, resource_name: str, opts: pulumi.ResourceOptions | None, **inputs: Any
@@ -145,3 +253,72 @@ class ScimToken(Resource, module="localskills", name="ScimToken"):
         token = ScimToken.__new__(ScimToken)
         token._internal_init(resource_name, opts)
         return token
+
+
+def _inputs_and_opts(
+    resource_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], pulumi.ResourceOptions | None]:
+    """Sort ``ScimToken.__init__``'s arguments into inputs and options, the way Pulumi's
+    generated SDKs do (``_utilities.get_resource_args_opts``), but refusing ambiguity."""
+    this = f"ScimToken({resource_name!r}, ...)"
+    positional = list(args)
+    kwargs = dict(kwargs)
+    resource_args: ScimTokenArgs | None = None
+    if positional and isinstance(positional[0], ScimTokenArgs):
+        resource_args = positional.pop(0)
+    if "args" in kwargs:
+        given = kwargs.pop("args")
+        if resource_args is not None:
+            raise TypeError(f"{this} got ScimTokenArgs twice: positionally and as args=")
+        if not isinstance(given, ScimTokenArgs):
+            raise TypeError(f"{this}: args must be a ScimTokenArgs, not {type(given).__name__}")
+        resource_args = given
+    opts: Any = None
+    if positional and (positional[0] is None or isinstance(positional[0], pulumi.ResourceOptions)):
+        opts = positional.pop(0)
+        if "opts" in kwargs:
+            raise TypeError(f"{this} got opts twice: positionally and as opts=")
+    else:
+        opts = kwargs.pop("opts", None)
+    if positional:
+        raise TypeError(
+            f"{this} got an unexpected positional argument of type "
+            f"{type(positional[0]).__name__}: pass ScimTokenArgs(...) and then "
+            "pulumi.ResourceOptions, or the inputs as keyword arguments"
+        )
+    if opts is not None and not isinstance(opts, pulumi.ResourceOptions):
+        raise TypeError(f"{this}: opts must be a pulumi.ResourceOptions, not {type(opts).__name__}")
+    unexpected = sorted(set(kwargs) - set(INPUT_NAMES))
+    if unexpected:
+        raise TypeError(
+            f"{this} got unexpected keyword argument(s) {', '.join(unexpected)}; its inputs are "
+            f"{', '.join(INPUT_NAMES)}"
+        )
+
+    if resource_args is not None:
+        if kwargs:
+            raise TypeError(
+                f"{this} got its inputs twice, as ScimTokenArgs and as keyword arguments "
+                f"({', '.join(sorted(kwargs))}): give them one way, either "
+                f"ScimToken({resource_name!r}, ScimTokenArgs(tenant_id=..., name=...), opts) or "
+                f"ScimToken({resource_name!r}, tenant_id=..., name=..., opts=opts)"
+            )
+        return _args_inputs(resource_args), opts
+    if not kwargs:
+        raise TypeError(
+            f"{this} got no inputs: pass ScimTokenArgs(tenant_id=..., name=...) or the keyword "
+            "arguments tenant_id=... and name=..."
+        )
+    missing = [key for key in _REQUIRED_INPUTS if key not in kwargs]
+    if missing:
+        raise TypeError(f"{this} is missing the required input(s) {', '.join(missing)}")
+    return kwargs, opts
+
+
+def _args_inputs(args: ScimTokenArgs) -> dict[str, Any]:
+    return {
+        "tenant_id": args.tenant_id,
+        "name": args.name,
+        "expires_in_days": args.expires_in_days,
+        "rotate_before_days": args.rotate_before_days,
+    }

@@ -1,0 +1,162 @@
+"""examples/entra-id: a token issued and handed to Microsoft Entra ID provisioning (a
+synchronization secret and job on the enterprise application's service principal)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from pulumi.runtime import MockResourceArgs
+
+from localskills_pulumi.testing.emulator import Emulator
+from localskills_pulumi.testing.host import ProviderHost, contains_secrets, is_secret, unwrap
+from tests.examples.support import (
+    ROOT,
+    SCIM_TOKEN_TYPE,
+    ExampleStack,
+    RecordingMocks,
+    Registration,
+    tenant_posts,
+)
+
+PROJECT = "localskills-entra-id"
+SECRET_TYPE = "azuread:index/synchronizationSecret:SynchronizationSecret"
+JOB_TYPE = "azuread:index/synchronizationJob:SynchronizationJob"
+SERVICE_PRINCIPAL_ID = "00000000-0000-0000-0000-0000000000e1"
+SCIM_BASE_URL = "https://localskills.sh/scim/v2"
+
+
+@pytest.fixture(scope="module")
+def module_tenant(emulator: Emulator) -> str:
+    # One tenant for the module: the host takes one stack config for all its runs.
+    return emulator.new_tenant("entra")
+
+
+@pytest.fixture
+def stack(emulator: Emulator, host: ProviderHost, module_tenant: str) -> ExampleStack:
+    return ExampleStack(
+        "entra-id",
+        PROJECT,
+        emulator,
+        host,
+        config={
+            "tenantId": module_tenant,
+            "servicePrincipalId": SERVICE_PRINCIPAL_ID,
+            "scimBaseUrl": SCIM_BASE_URL,
+        },
+    )
+
+
+def credential(secret: Registration, key: str) -> tuple[Any, bool]:
+    """The value of one credential of a SynchronizationSecret, and whether it arrived secret
+    (the leaf, its credential object, or the whole list)."""
+    credentials = secret.inputs["credentials"]
+    enclosing = is_secret(credentials)
+    for entry in unwrap(credentials) if enclosing else credentials:
+        entry_secret = is_secret(entry)
+        fields = unwrap(entry) if entry_secret else entry
+        if unwrap(fields["key"]) == key:
+            value = fields["value"]
+            return unwrap(value), enclosing or entry_secret or contains_secrets(value)
+    raise AssertionError(f"no credential {key!r} in {unwrap(credentials)!r}")
+
+
+def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
+    return {t["id"] for t in emulator.list_tokens(tenant_id)}
+
+
+def test_up_hands_the_issued_token_to_the_synchronization_secret_as_a_secret(
+    stack: ExampleStack, emulator: Emulator, module_tenant: str
+) -> None:
+    result = stack.up()
+
+    token_urn = stack.urn(SCIM_TOKEN_TYPE, "entra-id-scim-token")
+    assert result.steps == [("create", token_urn)]
+    assert [r.type for r in stack.mocks.registrations] == [SECRET_TYPE, JOB_TYPE]
+    secret, job = stack.mocks.registrations
+
+    assert unwrap(secret.inputs)["servicePrincipalId"] == SERVICE_PRINCIPAL_ID
+    assert [unwrap(c)["key"] for c in unwrap(secret.inputs)["credentials"]] == [
+        "BaseAddress",
+        "SecretToken",
+    ]
+    assert credential(secret, "BaseAddress")[0] == SCIM_BASE_URL
+    token, token_is_secret = credential(secret, "SecretToken")
+    assert token_is_secret, "the token reached Entra ID's synchronization secret in the clear"
+
+    # It is the token just issued, and it opens the SCIM endpoint.
+    state = result.resources[token_urn].state
+    assert is_secret(state["token_value"])
+    assert token == unwrap(state["token_value"])
+    assert emulator.scim_get_users(token).status_code == 200
+    assert result.outputs["scim_token_id"] in live_ids(emulator, module_tenant)
+
+    assert unwrap(job.inputs) == {
+        "servicePrincipalId": SERVICE_PRINCIPAL_ID,
+        "templateId": "scim",
+        "enabled": True,
+    }
+    # Nothing exported holds the token.
+    assert token not in repr(unwrap(result.outputs))
+
+
+def test_rotation_hands_entra_id_the_new_token_before_the_old_is_revoked(
+    stack: ExampleStack, clean_emulator: Emulator, module_tenant: str
+) -> None:
+    emulator = clean_emulator
+    first = stack.up()
+    old_id = first.outputs["scim_token_id"]
+    token_urn = stack.urn(SCIM_TOKEN_TYPE, "entra-id-scim-token")
+    old_token = unwrap(first.resources[token_urn].state["token_value"])
+
+    # What was live at the moment Entra ID's secret got its token.
+    def live_when_entra_id_updates(args: MockResourceArgs) -> Any:
+        if args.typ == SECRET_TYPE:
+            return live_ids(emulator, module_tenant)
+        return None
+
+    stack.mocks = RecordingMocks(on_register=live_when_entra_id_updates)
+    # Time passes: the token now expires in 20 days, inside the 30-day rotation window.
+    in_twenty_days = datetime.now(timezone.utc) + timedelta(days=20)
+    stack.state.resources[token_urn].outputs["expires_at"] = in_twenty_days.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    emulator.clear_requests()
+    result = stack.up()
+
+    assert result.steps == [
+        ("replace", token_urn, ("expires_at",)),
+        ("delete-replaced", token_urn),
+    ]
+    new_id = result.outputs["scim_token_id"]
+    [secret] = stack.mocks.of_type(SECRET_TYPE)
+    new_token, token_is_secret = credential(secret, "SecretToken")
+    assert token_is_secret
+    assert new_token != old_token
+    assert {old_id, new_id} <= secret.seen
+    assert old_id not in live_ids(emulator, module_tenant)
+    assert emulator.scim_get_users(old_token).status_code == 401
+    assert emulator.scim_get_users(new_token).status_code == 200
+    assert len(tenant_posts(emulator, module_tenant)) == 1
+
+
+def test_the_template_id_comes_from_config(stack: ExampleStack) -> None:
+    stack.config["synchronizationTemplateId"] = "customappsso"
+    # Another stack config: a host of its own (the host configures its provider once).
+    with ProviderHost(cwd=ROOT) as host:
+        stack.host = host
+        stack.up()
+    [job] = stack.mocks.of_type(JOB_TYPE)
+    assert unwrap(job.inputs)["templateId"] == "customappsso"
+
+
+@pytest.mark.parametrize("missing", ["tenantId", "servicePrincipalId", "scimBaseUrl"])
+def test_a_missing_config_value_fails_naming_it_before_any_token_is_issued(
+    stack: ExampleStack, clean_emulator: Emulator, module_tenant: str, missing: str
+) -> None:
+    del stack.config[missing]
+    with pytest.raises(Exception, match=f"{PROJECT}:{missing}"):
+        stack.up()
+    assert tenant_posts(clean_emulator, module_tenant) == []
+    assert stack.mocks.registrations == []
