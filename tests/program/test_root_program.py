@@ -4,7 +4,6 @@ sends ScimToken through Pulumi's real dynamic-provider host."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -12,43 +11,8 @@ import pytest
 
 from localskills_pulumi import ScimToken
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.engine import EngineMonitor, EngineState, NoMocks, run_program
-from localskills_pulumi.testing.host import UNKNOWN, ProviderHost, is_secret, unwrap
-
-ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "localskills-scim"
-TYPE = "pulumi-python:dynamic/localskills:ScimToken"
-
-
-class Stack:
-    """One stack of the root project: its state, and a `pulumi up` per run. Like the CLI, each
-    run starts its own provider host, configured with that run's stack config."""
-
-    def __init__(self, emulator: Emulator, tenant_id: str) -> None:
-        self.state = EngineState()
-        self.emulator = emulator
-        self.config: dict[str, Any] = {"tenantId": tenant_id}
-
-    def up(self, program: Any = ROOT / "__main__.py", preview: bool = False) -> Any:
-        with ProviderHost(cwd=ROOT) as host:
-            monitor = EngineMonitor(
-                NoMocks(),
-                host,
-                config={
-                    "localskills:apiToken": self.emulator.api_token,
-                    "localskills:baseUrl": self.emulator.base_url,
-                },
-                secret_config_keys={"localskills:apiToken"},
-                state=self.state,
-            )
-            return run_program(
-                program, monitor=monitor, project=PROJECT, config=self.config, preview=preview
-            )
-
-
-@pytest.fixture
-def stack(emulator: Emulator, tenant_id: str) -> Stack:
-    return Stack(emulator, tenant_id)
+from localskills_pulumi.testing.host import UNKNOWN, is_secret, unwrap
+from tests.program.conftest import PROJECT, TYPE, Stack
 
 
 def token_urn() -> str:
