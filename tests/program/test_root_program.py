@@ -12,7 +12,7 @@ import pytest
 from localskills_pulumi import ScimToken
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.host import UNKNOWN, is_secret, unwrap
-from tests.program.conftest import PROJECT, TYPE, Stack
+from tests.program.support import PROJECT, TYPE, Stack
 
 
 def token_urn() -> str:
