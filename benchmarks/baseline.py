@@ -11,12 +11,11 @@ It lives in ``benchmarks/`` and never in the product package.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-from localskills_pulumi.client import ScimTokenRecord
-from localskills_pulumi.provider import ScimTokenProvider, _Runtime
+from localskills_pulumi.provider import ProviderRuntime, ScimTokenProvider
+from localskills_pulumi.records import ScimTokenRecord
+from localskills_pulumi.settings import Settings
 
 __all__ = ["AnchorScimTokenProvider", "ListEveryTime"]
 
@@ -38,30 +37,13 @@ class ListEveryTime:
         """Nothing is kept, so there is nothing to forget."""
 
 
-class _AnchorRuntime(_Runtime):
-    """The product's runtime (credentials, client, pool size) with the listing sharing removed."""
-
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        super().__init__(config)
-        self.listings = ListEveryTime(self.client.list_scim_tokens)  # type: ignore[assignment]
-
-
-_LOCK = threading.Lock()
-
-
 class AnchorScimTokenProvider(ScimTokenProvider):
     """``ScimTokenProvider`` reading the way the Terraform resource does: one listing per token.
 
-    It overrides the product's private ``_runtime`` hook; if that hook changes, the benchmark's
-    test fails rather than silently measuring something else.
+    It overrides the product's ``build_runtime`` hook and nothing else.
     """
 
-    def _runtime(self) -> _Runtime:
-        runtime: _Runtime | None = self.__dict__.get("_anchor_runtime")
-        if runtime is None:
-            with _LOCK:
-                runtime = self.__dict__.get("_anchor_runtime")
-                if runtime is None:
-                    runtime = _AnchorRuntime(self.__dict__.get("_config", {}))
-                    self.__dict__["_anchor_runtime"] = runtime
+    def build_runtime(self, settings: Settings) -> ProviderRuntime:
+        runtime = super().build_runtime(settings)
+        runtime.listings = ListEveryTime(runtime.client.list_scim_tokens)
         return runtime

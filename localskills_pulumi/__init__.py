@@ -11,46 +11,104 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 if TYPE_CHECKING:
-    from .client import (
+    from .client import LocalskillsClient
+    from .errors import (
+        AdoptionError,
         ApiError,
         AuthenticationError,
+        ConfigError,
+        CredentialsError,
+        DeadlineExceededError,
+        ImportIdError,
+        InputError,
         LocalskillsError,
+        MalformedResponseError,
         NotFoundError,
+        OrphanedTokenError,
+        RateLimitError,
+        RedirectError,
+        ResponseError,
+        ResponseTooLargeError,
+        TenantNotFoundError,
+        TokenNotFoundError,
         TransportError,
     )
-    from .credentials import CredentialsError
     from .lookup import ScimTokenInfo, get_scim_tokens
     from .provider import ScimTokenProvider
+    from .records import ScimTokenRecord
     from .resource import ScimToken
+    from .retry import RetryPolicy
+    from .settings import Settings, resolve_settings
 
-__all__ = [
+_ERRORS = (
+    "AdoptionError",
     "ApiError",
     "AuthenticationError",
+    "ConfigError",
     "CredentialsError",
+    "DeadlineExceededError",
+    "ImportIdError",
+    "InputError",
     "LocalskillsError",
+    "MalformedResponseError",
     "NotFoundError",
+    "OrphanedTokenError",
+    "RateLimitError",
+    "RedirectError",
+    "ResponseError",
+    "ResponseTooLargeError",
+    "TenantNotFoundError",
+    "TokenNotFoundError",
+    "TransportError",
+)
+
+_EXPORTS = {
+    **dict.fromkeys(_ERRORS, "errors"),
+    "LocalskillsClient": "client",
+    "RetryPolicy": "retry",
+    "ScimToken": "resource",
+    "ScimTokenInfo": "lookup",
+    "ScimTokenProvider": "provider",
+    "ScimTokenRecord": "records",
+    "Settings": "settings",
+    "get_scim_tokens": "lookup",
+    "resolve_settings": "settings",
+}
+
+__all__ = [
+    "AdoptionError",
+    "ApiError",
+    "AuthenticationError",
+    "ConfigError",
+    "CredentialsError",
+    "DeadlineExceededError",
+    "ImportIdError",
+    "InputError",
+    "LocalskillsClient",
+    "LocalskillsError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "OrphanedTokenError",
+    "RateLimitError",
+    "RedirectError",
+    "ResponseError",
+    "ResponseTooLargeError",
+    "RetryPolicy",
     "ScimToken",
     "ScimTokenInfo",
     "ScimTokenProvider",
+    "ScimTokenRecord",
+    "Settings",
+    "TenantNotFoundError",
+    "TokenNotFoundError",
     "TransportError",
+    "__version__",
     "get_scim_tokens",
+    "resolve_settings",
 ]
-
-_EXPORTS = {
-    "ApiError": "client",
-    "AuthenticationError": "client",
-    "LocalskillsError": "client",
-    "NotFoundError": "client",
-    "TransportError": "client",
-    "CredentialsError": "credentials",
-    "ScimTokenProvider": "provider",
-    "ScimToken": "resource",
-    "ScimTokenInfo": "lookup",
-    "get_scim_tokens": "lookup",
-}
 
 
 def __getattr__(name: str) -> Any:

@@ -9,17 +9,19 @@ User errors end with one line on stderr and a non-zero exit status, never a trac
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import keyword
 import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import IO, Any, NoReturn
+from datetime import datetime
+from typing import IO, NoReturn
 
-from .client import LocalskillsError
-from .credentials import ENV_API_TOKEN, ENV_BASE_URL, CredentialsError
-from .lookup import ScimTokenInfo, get_scim_tokens
+from .errors import InputError, LocalskillsError, TokenNotFoundError
+from .lookup import ScimTokenInfo, ScimTokenListing, fetch_scim_tokens
+from .settings import ENV_API_TOKEN, ENV_BASE_URL, Settings, base_url_problem, resolve_settings
 
 __all__ = ["build_parser", "import_snippet", "main", "resource_name_for", "token_state"]
 
@@ -153,9 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tokens":
             return _tokens_list(args, sys.stdout)
         return _import_snippet(args, sys.stdout)
-    except UsageError as exc:
+    except (UsageError, InputError) as exc:
         return _fail(f"{PROG}: error: {exc}", EXIT_USAGE)
-    except (CredentialsError, LocalskillsError, ValueError) as exc:
+    except LocalskillsError as exc:
         return _fail(f"{PROG}: error: {exc}", EXIT_ERROR)
     except KeyboardInterrupt:
         return _fail(f"{PROG}: interrupted", 130)
@@ -175,19 +177,40 @@ def _fail(message: str, status: int) -> int:
 # -- tokens list -----------------------------------------------------------------------------
 
 
-def token_state(token: ScimTokenInfo, expiring_days: float = EXPIRING_DAYS) -> str:
-    """``expired``, ``expiring`` (within ``expiring_days``) or ``ok``."""
+def token_state(
+    token: ScimTokenInfo, expiring_days: float = EXPIRING_DAYS, now: datetime | None = None
+) -> str:
+    """``expired``, ``expiring`` (within ``expiring_days`` of ``now``) or ``ok``."""
     if token.expired:
         return "expired"
-    if token.expires_within(expiring_days):
+    if token.expires_within(expiring_days, now):
         return "expiring"
     return "ok"
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    """The command line's settings: ``--base-url``, then the environment."""
+    if args.base_url is not None:
+        problem = base_url_problem(args.base_url)
+        if problem:
+            raise UsageError(
+                f"--base-url: the base URL {problem}: it must look like 'https://host' or "
+                f"'http://127.0.0.1:8080', got {args.base_url!r}"
+            )
+    return resolve_settings(base_url=args.base_url, context="cli")
+
+
+def _listing(args: argparse.Namespace, tenant_id: str) -> ScimTokenListing:
+    return fetch_scim_tokens(tenant_id, _settings(args))
+
+
 def _tokens_list(args: argparse.Namespace, out: IO[str]) -> int:
-    tokens = get_scim_tokens(args.tenant, base_url=args.base_url)
+    tokens, now = _listing(args, args.tenant)
     if args.json:
-        records = [{**_as_dict(t), "state": token_state(t, args.expiring_days)} for t in tokens]
+        records = [
+            {**dataclasses.asdict(t), "state": token_state(t, args.expiring_days, now)}
+            for t in tokens
+        ]
         json.dump(records, out, indent=2)
         out.write("\n")
         return EXIT_OK
@@ -201,7 +224,7 @@ def _tokens_list(args: argparse.Namespace, out: IO[str]) -> int:
             _printable(t.name),
             t.created_at,
             t.expires_at or "never",
-            token_state(t, args.expiring_days),
+            token_state(t, args.expiring_days, now),
             t.last_used_at or "never",
         )
         for t in tokens
@@ -213,17 +236,6 @@ def _tokens_list(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
-def _as_dict(token: ScimTokenInfo) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "created_at": token.created_at,
-        "last_used_at": token.last_used_at,
-        "expires_at": token.expires_at,
-        "expired": token.expired,
-    }
-
-
 def _printable(text: str) -> str:
     """A name on one table line: control characters shown escaped."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
@@ -233,44 +245,32 @@ def _printable(text: str) -> str:
 
 
 def _import_snippet(args: argparse.Namespace, out: IO[str]) -> int:
-    # The model (and with it Pulumi) is loaded only for this command.
-    from .client import ScimTokenRecord
-    from .model import ImportIdError, lifetime_days, parse_composite_id
+    from .model import parse_composite_id
 
-    try:
-        tenant_id, token_id = parse_composite_id(args.id, "TENANT/TOKEN_ID")
-    except ImportIdError as exc:
-        raise UsageError(str(exc)) from None
+    tenant_id, token_id = parse_composite_id(args.id, "TENANT/TOKEN_ID")
     if args.resource_name is not None and not args.resource_name.strip():
         raise UsageError("--resource-name must not be blank")
 
-    tokens = get_scim_tokens(tenant_id, base_url=args.base_url)
+    tokens, _ = _listing(args, tenant_id)
     token = next((t for t in tokens if t.id == token_id), None)
     if token is None:
-        raise LocalskillsError(
-            f"tenant {tenant_id!r} has no SCIM token {token_id!r}; list its tokens with "
-            f"`{PROG} tokens list --tenant {tenant_id}`"
+        raise TokenNotFoundError(
+            f"look up SCIM token {token_id!r} of tenant {tenant_id!r}",
+            404,
+            f"tenant {tenant_id!r} has no SCIM token {token_id!r}",
+            f"List its tokens with `{PROG} tokens list --tenant {tenant_id}`.",
         )
     if token.expired:
         raise LocalskillsError(
-            f"SCIM token {token_id!r} of tenant {tenant_id!r} expired at {token.expires_at}: "
-            "an expired token cannot be imported (it would be replaced at once); declare a "
-            "ScimToken without import_ to issue a new one"
+            f"SCIM token {token_id!r} of tenant {tenant_id!r} expired at {token.expires_at} "
+            "(by the server's clock): an expired token cannot be imported (it would be "
+            "replaced at once); declare a ScimToken without import_ to issue a new one"
         )
-    days = lifetime_days(
-        ScimTokenRecord(
-            id=token.id,
-            name=token.name,
-            created_at=token.created_at,
-            last_used_at=token.last_used_at,
-            expires_at=token.expires_at,
-        )
-    )
     out.write(
         import_snippet(
             tenant_id,
             token,
-            expires_in_days=days,
+            expires_in_days=token.lifetime_days,
             resource_name=args.resource_name or resource_name_for(token.name),
         )
     )

@@ -1,33 +1,64 @@
 """A client for the localskills.sh API's SCIM token endpoints.
 
 It knows the API (paths, the ``{success, data, error}`` envelope, which failures are safe to
-retry) and nothing of Pulumi. One client holds one pooled ``requests.Session`` and may be used
-from several threads at once.
+retry, how to tell one 404 from another) and nothing of Pulumi. One client holds one pooled
+``requests.Session`` and may be used from several threads at once.
+
+Every call ends within a bound: each attempt has a deadline (``timeout``, the answer's body
+included), and there are at most ``max_retries`` retries. Every answer is read within a size:
+:data:`LISTING_BODY_LIMIT` for a listing, :data:`ANSWER_BODY_LIMIT` for other answers,
+:data:`ERROR_BODY_LIMIT` of an error's body. Every failure is one error of
+:mod:`localskills_pulumi.errors`, and no text a server supplied reaches one unredacted.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
-import random
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from . import __version__
-from .credentials import Credentials
+from ._version import __version__
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigError,
+    DeadlineExceededError,
+    InputError,
+    LocalskillsError,
+    MalformedResponseError,
+    NotFoundError,
+    OrphanedTokenError,
+    RateLimitError,
+    RedirectError,
+    ResponseTooLargeError,
+    TenantNotFoundError,
+    TokenNotFoundError,
+    TransportError,
+)
+from .identifiers import id_problem, redact
+from .records import IssuedScimToken, ScimTokenRecord, format_timestamp, parse_timestamp
+from .retry import MAX_RETRY_AFTER_SECONDS, RETRY_STATUSES, RetryPolicy
+from .settings import DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT, Credentials, Settings
+from .transport import BodyTooLarge, DeadlineAdapter, read_body
 
 __all__ = [
+    "ANSWER_BODY_LIMIT",
+    "ERROR_BODY_LIMIT",
+    "LISTING_BODY_LIMIT",
     "ApiError",
     "AuthenticationError",
     "IssuedScimToken",
@@ -39,127 +70,80 @@ __all__ = [
     "parse_timestamp",
 ]
 
-DEFAULT_TIMEOUT_SECONDS = 30.0
-DEFAULT_MAX_RETRIES = 3
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_RETRY_AFTER_SECONDS = 60.0
+DEFAULT_TIMEOUT_SECONDS = DEFAULT_REQUEST_TIMEOUT
+LISTING_BODY_LIMIT = 16 * 1024 * 1024
+"""Bytes read at most of a listing: about 60,000 tokens of 250 bytes each."""
+ANSWER_BODY_LIMIT = 1024 * 1024
+"""Bytes read at most of any other successful answer (a create, a delete)."""
+ERROR_BODY_LIMIT = 64 * 1024
+"""Bytes read at most of an error's body; the rest is never read."""
+# Kept for the names the package has offered.
+MAX_RETRY_AFTER = MAX_RETRY_AFTER_SECONDS
+RETRYABLE_STATUSES = RETRY_STATUSES
 # createdAt has whole-second precision and the Date header too; this much slack on each side
 # of an ambiguous POST's time window catches the token it may have created.
 _RECONCILE_SLACK_SECONDS = 2.0
 _RECONCILE_POLL_SECONDS = 0.25
-
-
-class LocalskillsError(Exception):
-    """Base class of every error this client raises. Messages never hold a secret."""
-
-
-class TransportError(LocalskillsError):
-    """The request did not get an HTTP answer (connection refused, reset, timed out)."""
-
-
-class ApiError(LocalskillsError):
-    """The API answered with an error, or an answer that does not parse."""
-
-    def __init__(self, operation: str, status: int, api_message: str, hint: str = "") -> None:
-        self.operation = operation
-        self.status = status
-        self.api_message = api_message
-        text = f"{operation} failed: HTTP {status}: {api_message}"
-        super().__init__(f"{text}. {hint}" if hint else text)
-
-
-class AuthenticationError(ApiError):
-    """401 or 403: the API token is wrong, or is not a member of the tenant."""
-
-
-class NotFoundError(ApiError):
-    """404: the tenant, or the SCIM token, does not exist."""
+_SNIPPET_CHARS = 200
 
 
 @dataclass(frozen=True)
-class ScimTokenRecord:
-    """A SCIM token as the API lists it. The secret is never part of it."""
-
-    id: str
-    name: str
-    created_at: str
-    last_used_at: str | None
-    expires_at: str | None
-
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> ScimTokenRecord:
-        return cls(
-            id=str(data["id"]),
-            name=str(data["name"]),
-            created_at=str(data["createdAt"]),
-            last_used_at=data.get("lastUsedAt"),
-            expires_at=data.get("expiresAt"),
-        )
+class _Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
 
 
-@dataclass(frozen=True)
-class IssuedScimToken(ScimTokenRecord):
-    """A token just created: the only time the API returns its secret, ``token``."""
+class _Failed(Exception):
+    """An exchange that got no usable answer: the error to raise, and what it means for a
+    POST (whether the server may have acted, and may still be acting)."""
 
-    token: str = field(default="", repr=False)
-
-
-def parse_timestamp(value: str) -> datetime:
-    """Parse the API's ISO 8601 UTC timestamps (``2024-01-01T00:00:00Z``)."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-class _ApiRetry(Retry):
-    """
-    urllib3's ``Retry`` with one rule added for POST: it is re-sent only when the server
-    certainly did not act on it, that is on 429 (urllib3 already re-sends any request whose
-    connection was never established). GET and DELETE retry 429, 5xx and read errors too.
-    """
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if method.upper() == "POST":
-            return status_code == 429 and bool(self.total)
-        return super().is_retry(method, status_code, has_retry_after)
-
-    def get_retry_after(self, response: Any) -> float | None:
-        seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, MAX_RETRY_AFTER_SECONDS)
+    def __init__(
+        self, error: LocalskillsError, *, reached_server: bool, may_still_run: bool = False
+    ) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.reached_server = reached_server
+        self.may_still_run = may_still_run
 
 
 class LocalskillsClient:
     """
     The SCIM token endpoints of the localskills.sh API.
 
-    :param credentials: The API token and base URL (see ``resolve_credentials``).
-    :param timeout: Seconds to wait for the server on each request.
-    :param max_retries: Retries after the first attempt, for 429, 5xx and connection errors.
-    :param backoff_factor: Exponential backoff base in seconds (jitter is added).
+    :param credentials: The API token and base URL (see ``resolve_settings``).
+    :param timeout: Seconds each attempt may take in all: connecting, sending, and reading the
+           whole answer.
+    :param max_retries: Retries after the first attempt, or a urllib3 ``Retry`` (made a
+           :class:`~localskills_pulumi.retry.RetryPolicy`, which adds the API's rules).
     :param pool_size: Connections kept open to the API; match it to the threads that share
            the client.
+    :param backoff_factor: With an ``int`` ``max_retries``: the backoff base in seconds
+           (default 0.5). A ``Retry`` carries its own.
     """
 
     def __init__(
         self,
         credentials: Credentials,
         *,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        backoff_factor: float = 0.5,
+        timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_retries: int | Retry = DEFAULT_MAX_RETRIES,
         pool_size: int = 4,
+        backoff_factor: float | None = None,
     ) -> None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise ConfigError(f"timeout must be a number of seconds, got {timeout!r}")
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise ConfigError(f"timeout must be a finite number above 0, got {timeout!r}")
         self._credentials = credentials
-        self._timeout = timeout
-        self._max_retries = max_retries
-        self._backoff_factor = backoff_factor
-        self._retry = _ApiRetry(
-            total=max_retries,
-            status_forcelist=sorted(RETRY_STATUSES),
-            allowed_methods=frozenset({"GET", "DELETE"}),
-            backoff_factor=backoff_factor,
-            backoff_jitter=backoff_factor / 2,
-            respect_retry_after_header=True,
-            raise_on_status=False,
+        self._timeout = float(timeout)
+        if backoff_factor is not None:
+            if isinstance(max_retries, Retry):
+                raise TypeError("pass backoff_factor with an int max_retries, not with a Retry")
+            max_retries = RetryPolicy.default(max_retries, backoff_factor)
+        self._retry = RetryPolicy.coerce(max_retries)
+        self._adapter = DeadlineAdapter(
+            deadline=self._timeout, max_retries=self._retry, pool_maxsize=pool_size
         )
         self._session = requests.Session()
         # Read the environment's proxy and CA bundle settings once, not on every request
@@ -169,9 +153,9 @@ class LocalskillsClient:
             os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         )
         self._session.trust_env = False
-        adapter = HTTPAdapter(max_retries=self._retry, pool_connections=1, pool_maxsize=pool_size)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._session.max_redirects = 0
+        self._session.mount("http://", self._adapter)
+        self._session.mount("https://", self._adapter)
         self._session.headers.update(
             {
                 "Authorization": f"Bearer {credentials.api_token}",
@@ -180,8 +164,24 @@ class LocalskillsClient:
             }
         )
         self._lock = threading.Lock()
-        self._issued_ids: set[str] = set()
         self._server_offset: timedelta | None = None
+        # Creates in flight and reconciles under way, per (tenant, name): a reconcile waits for
+        # the creates in flight and holds back new ones, so the tokens it finds that this
+        # client did not issue are certainly not a sibling's answer still on its way.
+        self._creates = threading.Condition()
+        self._in_flight: Counter[tuple[str, str]] = Counter()
+        self._reconciling: set[tuple[str, str]] = set()
+        self._issued_ids: set[str] = set()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, pool_size: int = 4) -> LocalskillsClient:
+        """A client with the credentials, timeout and retries of ``settings``."""
+        return cls(
+            settings.credentials,
+            timeout=settings.request_timeout,
+            max_retries=settings.max_retries,
+            pool_size=pool_size,
+        )
 
     def __repr__(self) -> str:
         return f"LocalskillsClient(base_url={self._credentials.base_url!r})"
@@ -196,15 +196,29 @@ class LocalskillsClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy in force."""
+        return self._retry
+
+    def server_now(self) -> datetime:
+        """The server's clock, from the ``Date`` of its latest answer (this machine's clock
+        before any answer)."""
+        offset = self._server_offset or timedelta(0)
+        return datetime.now(timezone.utc) + offset
+
     # -- the API -------------------------------------------------------------------------
 
     def list_scim_tokens(self, tenant_id: str) -> list[ScimTokenRecord]:
-        """Every SCIM token of a tenant (no secrets)."""
+        """Every SCIM token of a tenant (no secrets), every field checked."""
         operation = f"list SCIM tokens of tenant {tenant_id!r}"
-        data = self._call("GET", self._tokens_path(tenant_id), operation, tenant_id)
+        url = self._tokens_url(tenant_id)
+        status, data = self._call("GET", url, operation, tenant_id, limit=LISTING_BODY_LIMIT)
         if not isinstance(data, list):
-            raise ApiError(operation, 200, "the answer's data is not a list")
-        return [ScimTokenRecord.from_api(item) for item in data]
+            raise MalformedResponseError(
+                operation, status, "the answer is malformed: its data must be a list"
+            )
+        return [ScimTokenRecord.from_api(item, operation, status) for item in data]
 
     def create_scim_token(
         self, tenant_id: str, name: str, expires_in_days: int | None = None
@@ -213,178 +227,328 @@ class LocalskillsClient:
         Issue a SCIM token; the answer holds its secret, which no later call returns.
 
         A POST is re-sent as-is only when the server certainly did not act (429, or no
-        connection). After an ambiguous failure (timeout, reset, 5xx) the tokens that attempt
-        may have created are found in the tenant's list and revoked before the next attempt,
-        so no live token is left that nobody holds.
+        connection). After an ambiguous failure (timeout, reset, 5xx, an unreadable answer)
+        the token that attempt may have created is found in the tenant's list and revoked
+        before the next attempt, so no live token is left that nobody holds. A token this
+        client has handed back is never revoked by that search.
+
+        :raises OrphanedTokenError: the search itself failed; the message says what to look for.
         """
         operation = f"create SCIM token {name!r} in tenant {tenant_id!r}"
+        url = self._tokens_url(tenant_id)
         body: dict[str, Any] = {"name": name}
         if expires_in_days is not None:
             body["expiresInDays"] = expires_in_days
-        path = self._tokens_path(tenant_id)
-        attempts = self._max_retries + 1
+        key = (tenant_id, name)
+        attempts = self._retry.attempts
         revoked = 0
         for attempt in range(1, attempts + 1):
             started = time.time()
-            try:
-                issued = _issued_token(self._call("POST", path, operation, tenant_id, json=body))
-            except _AmbiguousCreate as ambiguous:
-                revoked += self._revoke_orphans(
-                    tenant_id, name, started, operation, ambiguous.may_still_run
-                )
-                if attempt == attempts:
-                    raise ApiError(
-                        operation,
-                        ambiguous.status,
-                        f"{ambiguous.detail} (after {attempts} attempts)",
-                        "After each attempt the token it may have created was looked for and "
-                        f"revoked ({revoked} revoked), so none is left that nobody holds.",
-                    ) from None
-                time.sleep(self._backoff(attempt))
-                continue
-            with self._lock:
-                self._issued_ids.add(issued.id)
-            return issued
+            with self._create_slot(key):
+                try:
+                    status, data = self._call(
+                        "POST", url, operation, tenant_id, json=body, limit=ANSWER_BODY_LIMIT
+                    )
+                    issued = IssuedScimToken.from_api(data, operation, status)
+                except _Failed as failed:
+                    ambiguous = failed
+                except MalformedResponseError as malformed:
+                    # A 2xx answer: the server may well have created a token we cannot read.
+                    ambiguous = _Failed(malformed, reached_server=True)
+                else:
+                    with self._lock:
+                        self._issued_ids.add(issued.id)
+                    return issued
+            revoked += self._reconcile(key, started, operation, ambiguous.may_still_run)
+            if attempt == attempts:
+                raise _with_note(
+                    ambiguous.error,
+                    f"{attempts} attempt{'s' if attempts > 1 else ''} failed; after each, the "
+                    f"token it may have created was looked for and revoked ({revoked} revoked), "
+                    "so none is left that nobody holds.",
+                ) from None
+            time.sleep(self._retry.backoff_before(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def delete_scim_token(self, tenant_id: str, token_id: str) -> bool:
-        """Revoke a token. Returns False when it did not exist (already revoked)."""
+        """Revoke a token. Returns False when it did not exist (already revoked).
+
+        :raises TenantNotFoundError: the tenant does not exist (nothing is counted revoked).
+        :raises NotFoundError: a 404 that does not say the token is gone (e.g. a base URL
+                that points elsewhere): nothing is counted revoked.
+        """
         operation = f"delete SCIM token {token_id!r} of tenant {tenant_id!r}"
-        path = f"{self._tokens_path(tenant_id)}/{quote(token_id, safe='')}"
+        url = self._tokens_url(tenant_id, token_id)
         try:
-            self._call("DELETE", path, operation, tenant_id)
-        except NotFoundError as exc:
-            if exc.api_message == "SCIM token not found":
-                return False
-            raise
+            self._call("DELETE", url, operation, tenant_id, limit=ANSWER_BODY_LIMIT)
+        except TokenNotFoundError:
+            return False
         return True
 
-    # -- plumbing ------------------------------------------------------------------------
+    # -- requests --------------------------------------------------------------------------
 
-    @staticmethod
-    def _tokens_path(tenant_id: str) -> str:
-        return f"/api/tenants/{quote(tenant_id, safe='')}/scim-tokens"
-
-    def _backoff(self, attempt: int) -> float:
-        return float(self._backoff_factor * 2 ** (attempt - 1) + random.random() * 0.1)
+    def _tokens_url(self, tenant_id: str, token_id: str | None = None) -> str:
+        """The URL of a tenant's tokens, or of one token; each ID one safe, encoded segment."""
+        parts = [("tenant_id", tenant_id)]
+        if token_id is not None:
+            parts.append(("token_id", token_id))
+        for what, value in parts:
+            problem = id_problem(value)
+            if problem:
+                raise InputError(f"{what} {redact(repr(value))} {problem}.")
+        path = f"/api/tenants/{quote(tenant_id, safe='')}/scim-tokens"
+        if token_id is not None:
+            path += f"/{quote(token_id, safe='')}"
+        return self._credentials.base_url + path
 
     def _call(
         self,
         method: str,
-        path: str,
+        url: str,
         operation: str,
         tenant_id: str,
+        *,
+        limit: int,
         json: dict[str, Any] | None = None,
-    ) -> Any:
-        """Send one request (urllib3 retries what is safe) and unwrap the envelope."""
-        url = self._credentials.base_url + path
-        with self._transport_errors(method, operation):
-            response = self._session.request(method, url, json=json, timeout=self._timeout)
-        self._note_server_time(response)
-        status = response.status_code
-        try:
-            envelope = response.json()
-        except ValueError:
-            envelope = None
-        if not isinstance(envelope, dict):
-            if method == "POST" and (status < 400 or status >= 500):
-                raise _AmbiguousCreate(status, f"unreadable answer with HTTP {status}")
-            raise ApiError(operation, status, _snippet(response.text))
-        if status >= 400 or envelope.get("success") is not True:
-            message = str(envelope.get("error") or "no error message")
-            if method == "POST" and status >= 500:
-                raise _AmbiguousCreate(status, f"HTTP {status}: {message}")
-            raise self._error_for(operation, tenant_id, status, message)
-        return envelope.get("data")
+    ) -> tuple[int, Any]:
+        """Send one request (urllib3 retries what is safe) and unwrap the envelope.
 
-    @contextmanager
-    def _transport_errors(self, method: str, operation: str) -> Iterator[None]:
+        Returns the status and ``data``. For POST, a failure after which the server may have
+        acted is raised as :class:`_Failed` with ``reached_server``; every other failure is
+        raised as the package's error.
+        """
         try:
-            yield
-        except requests.ConnectionError as exc:
-            if method == "POST" and not _never_connected(exc):
-                raise _AmbiguousCreate(0, "the connection broke before an answer") from None
-            raise TransportError(
-                f"{operation} failed: cannot reach {self._credentials.base_url} ({_reason(exc)})"
-            ) from None
-        except requests.Timeout:
-            if method == "POST":
-                raise _AmbiguousCreate(
-                    0, f"no answer within {self._timeout:g} s", may_still_run=True
-                ) from None
-            raise TransportError(
-                f"{operation} failed: no answer from {self._credentials.base_url} "
-                f"within {self._timeout:g} s"
-            ) from None
-        except requests.RequestException as exc:
-            if method == "POST":
-                raise _AmbiguousCreate(0, f"the answer broke off ({_reason(exc)})") from None
-            raise TransportError(f"{operation} failed: {_reason(exc)}") from None
+            answer = self._exchange(method, url, operation, json, limit)
+            return self._unwrap(method, answer, operation, tenant_id)
+        except _Failed as failed:
+            if method == "POST" and failed.reached_server:
+                raise
+            raise failed.error from None
 
-    def _error_for(self, operation: str, tenant_id: str, status: int, message: str) -> ApiError:
-        if status == 401:
-            return AuthenticationError(
-                operation,
-                status,
-                message,
-                f"The API token was refused: check the token from "
-                f"{self._credentials.token_source}.",
+    def _exchange(self, method: str, url: str, operation: str, json: Any, limit: int) -> _Answer:
+        status = 0
+        with self._adapter.attempt() as attempt:
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    json=json,
+                    timeout=(self._timeout, self._timeout),
+                    allow_redirects=False,
+                    stream=True,
+                )
+                try:
+                    self._note_server_time(response.headers)
+                    status = response.status_code
+                    if 300 <= status < 400:
+                        body = b""
+                    elif status >= 400:
+                        body = read_body(response, ERROR_BODY_LIMIT, truncate=True)
+                    else:
+                        body = read_body(response, limit)
+                finally:
+                    response.close()
+                if attempt.expired:
+                    # The deadline cut the body short; what was read is not the answer.
+                    raise requests.ConnectionError("the deadline cut the answer short")
+                return _Answer(status, response.headers, body)
+            except BodyTooLarge as exc:
+                size = f"{exc.declared} bytes" if exc.declared is not None else "more"
+                error = ResponseTooLargeError(
+                    operation,
+                    status,
+                    f"the answer's body is {size}, over the limit of {exc.limit} bytes; "
+                    "the rest was not read",
+                    "Check the base URL: the localskills API answers far less.",
+                )
+                raise _Failed(error, reached_server=True) from None
+            except requests.RequestException as exc:
+                raise self._transport_failure(method, operation, exc, attempt.expired) from None
+
+    def _transport_failure(
+        self, method: str, operation: str, exc: requests.RequestException, expired: bool
+    ) -> _Failed:
+        base_url = self._credentials.base_url
+        if expired:
+            return _Failed(
+                DeadlineExceededError(
+                    f"{operation} failed: no complete answer from {base_url} within "
+                    f"{self._timeout:g} s (the request's deadline)"
+                ),
+                reached_server=True,
+                may_still_run=True,
             )
+        if isinstance(exc, requests.ConnectionError) and _never_connected(exc):
+            return _Failed(
+                TransportError(f"{operation} failed: cannot reach {base_url} ({_reason(exc)})"),
+                reached_server=False,
+            )
+        if isinstance(exc, requests.Timeout):
+            return _Failed(
+                TransportError(
+                    f"{operation} failed: no answer from {base_url} within {self._timeout:g} s"
+                ),
+                reached_server=True,
+                may_still_run=True,
+            )
+        what = "broke off" if isinstance(exc, requests.ConnectionError) else "failed"
+        return _Failed(
+            TransportError(
+                f"{operation} failed: the exchange with {base_url} {what} ({_reason(exc)})"
+            ),
+            reached_server=True,
+        )
+
+    def _unwrap(
+        self, method: str, answer: _Answer, operation: str, tenant_id: str
+    ) -> tuple[int, Any]:
+        status = answer.status
+        if 300 <= status < 400:
+            location = self._redact(answer.headers.get("Location", "(none)"))[:_SNIPPET_CHARS]
+            raise _Failed(
+                RedirectError(
+                    operation,
+                    status,
+                    f"the server redirects to {location}",
+                    "Redirects are never followed (the API token must not travel elsewhere): "
+                    "set the base URL to the address the API answers at.",
+                ),
+                reached_server=False,
+            )
+        envelope = _parse_json(answer.body)
+        if not isinstance(envelope, dict):
+            text = _snippet(self._redact(answer.body.decode("utf-8", "replace")))
+            if status < 400:
+                error: ApiError = MalformedResponseError(
+                    operation, status, f"the answer is not the API's JSON envelope: {text}"
+                )
+            else:
+                error = self._error_for(operation, tenant_id, status, text, enveloped=False)
+            raise _Failed(error, reached_server=status < 400 or status >= 500)
+        if status >= 400 or envelope.get("success") is not True:
+            raw = envelope.get("error")
+            message = self._redact(raw if isinstance(raw, str) else "no error message")
+            error = self._error_for(operation, tenant_id, status, _snippet(message), enveloped=True)
+            raise _Failed(error, reached_server=status >= 500)
+        return status, envelope.get("data")
+
+    # -- what an error answer means ------------------------------------------------------
+
+    def _error_for(
+        self, operation: str, tenant_id: str, status: int, message: str, *, enveloped: bool
+    ) -> ApiError:
+        """The error for an answer, by status and structure; the message decides only
+        between the two kinds of 404 (see :func:`_not_found_kind`)."""
+        credentials = self._credentials
+        if status == 401:
+            return AuthenticationError(operation, status, message, credentials.refused_message)
         if status == 403:
             return AuthenticationError(
                 operation,
                 status,
                 message,
-                f"The API token from {self._credentials.token_source} has no access to "
-                f"tenant {tenant_id!r}: use a token of a member of that team.",
+                f"The API token from {credentials.token_source} has no access to tenant "
+                f"{tenant_id!r}: use a token of a member of that team.",
             )
         if status == 404:
-            hint = (
-                f"Tenant {tenant_id!r} does not exist at {self._credentials.base_url}: "
-                "check tenant_id."
-                if message == "Tenant not found"
-                else ""
-            )
-            return NotFoundError(operation, status, message, hint)
+            kind = _not_found_kind(message) if enveloped else NotFoundError
+            if kind is TenantNotFoundError:
+                hint = (
+                    f"Tenant {tenant_id!r} does not exist at {credentials.base_url}: check "
+                    "tenant_id, and the base URL."
+                )
+            elif kind is TokenNotFoundError:
+                hint = "The token was revoked, or never existed."
+            else:
+                hint = (
+                    f"The server did not say what is missing: check the base URL "
+                    f"({credentials.base_url}); it must be the site's root, such as "
+                    "https://localskills.sh, without a path like /api."
+                )
+            return kind(operation, status, message, hint)
         if status == 429:
-            return ApiError(operation, status, message, "Rate limited; retries ran out.")
+            return RateLimitError(
+                operation,
+                status,
+                message,
+                "Rate limited, and the retries (which honour Retry-After) ran out: run again "
+                "later, or with fewer operations at once.",
+            )
         return ApiError(operation, status, message)
 
-    def _note_server_time(self, response: requests.Response) -> None:
-        date = response.headers.get("Date")
+    def _redact(self, text: str) -> str:
+        return redact(text, self._credentials.api_token)
+
+    def _note_server_time(self, headers: Mapping[str, str]) -> None:
+        date = headers.get("Date")
         if not date:
             return
         try:
             server_now = parsedate_to_datetime(date)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return
+        if server_now.tzinfo is None:
+            server_now = server_now.replace(tzinfo=timezone.utc)
         self._server_offset = server_now - datetime.now(timezone.utc)
 
-    def _revoke_orphans(
-        self, tenant_id: str, name: str, started: float, operation: str, may_still_run: bool
+    # -- no orphans --------------------------------------------------------------------------
+
+    @contextmanager
+    def _create_slot(self, key: tuple[str, str]) -> Iterator[None]:
+        """One POST of ``key`` in flight; waits while a reconcile of ``key`` runs."""
+        with self._creates:
+            while key in self._reconciling:
+                self._creates.wait()
+            self._in_flight[key] += 1
+        try:
+            yield
+        finally:
+            with self._creates:
+                self._in_flight[key] -= 1
+                if self._in_flight[key] <= 0:
+                    del self._in_flight[key]
+                self._creates.notify_all()
+
+    def _reconcile(
+        self, key: tuple[str, str], started: float, operation: str, may_still_run: bool
     ) -> int:
         """
         Revoke the tokens an ambiguous POST may have created: same name, created within the
-        attempt's time window (in the server's clock), and not issued to this client.
+        attempt's time window (in the server's clock), and not issued by this client.
 
-        After a timeout the server may still be working on the request, so the tenant is
-        looked at again for up to one more timeout until such a token shows up.
+        It first waits for the other creates of the same name in flight (each ends within its
+        deadline) and holds back new ones, so that a sibling's token whose answer is still on
+        its way is recorded as issued before the tenant is looked at. After a timeout the
+        server may still be working on the request, so the tenant is looked at again for up
+        to one more timeout until such a token shows up.
         """
-        deadline = time.monotonic() + (self._timeout if may_still_run else 0.0)
-        while True:
-            revoked = self._revoke_candidates(tenant_id, name, started, operation)
-            if revoked or time.monotonic() >= deadline:
-                return revoked
-            time.sleep(min(_RECONCILE_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        tenant_id, name = key
+        with self._creates:
+            while key in self._reconciling:
+                self._creates.wait()
+            self._reconciling.add(key)
+            while self._in_flight.get(key):
+                self._creates.wait()
+        try:
+            deadline = time.monotonic() + (self._timeout if may_still_run else 0.0)
+            while True:
+                revoked = self._revoke_candidates(tenant_id, name, started, operation)
+                if revoked or time.monotonic() >= deadline:
+                    return revoked
+                time.sleep(min(_RECONCILE_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        finally:
+            with self._creates:
+                self._reconciling.discard(key)
+                self._creates.notify_all()
 
     def _revoke_candidates(self, tenant_id: str, name: str, started: float, operation: str) -> int:
         try:
             tokens = self.list_scim_tokens(tenant_id)
         except LocalskillsError as exc:
-            raise LocalskillsError(
+            raise OrphanedTokenError(
                 f"{operation}: the request may have reached the server, and looking for the "
                 f"token it may have created failed ({exc}). A token named {name!r} created "
-                f"around {datetime.fromtimestamp(started, timezone.utc):%Y-%m-%dT%H:%M:%SZ} "
+                f"around {format_timestamp(datetime.fromtimestamp(started, timezone.utc))} "
                 f"may exist in tenant {tenant_id!r} that nobody holds: list the tenant's "
                 "tokens and revoke it."
             ) from None
@@ -398,38 +562,36 @@ class LocalskillsClient:
         for token in tokens:
             if token.name != name or token.id in issued:
                 continue
-            try:
-                created = parse_timestamp(token.created_at)
-            except ValueError:
-                continue
-            if low <= created <= high and self.delete_scim_token(tenant_id, token.id):
+            if low <= token.created <= high and self.delete_scim_token(tenant_id, token.id):
                 revoked += 1
         return revoked
 
 
-class _AmbiguousCreate(Exception):
-    """A POST failed in a way that does not say whether the server created the token."""
+def _not_found_kind(message: str) -> type[NotFoundError]:
+    """Which thing a 404's envelope says is missing. The API gives nothing but its English
+    message to tell "Tenant not found" from "SCIM token not found"; this is the one place
+    that reads it."""
+    text = message.lower()
+    if "token" in text:
+        return TokenNotFoundError
+    if "tenant" in text or "team" in text:
+        return TenantNotFoundError
+    return NotFoundError
 
-    def __init__(self, status: int, detail: str, *, may_still_run: bool = False) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.may_still_run = may_still_run
+
+def _with_note(error: LocalskillsError, note: str) -> LocalskillsError:
+    """``error`` again, its message extended with ``note`` (same type and fields)."""
+    if isinstance(error, ApiError):
+        hint = f"{error.hint} {note}" if error.hint else note
+        return type(error)(error.operation, error.status, error.api_message, hint)
+    return type(error)(f"{error}. {note}")
 
 
-def _issued_token(data: Any) -> IssuedScimToken:
+def _parse_json(body: bytes) -> Any:
     try:
-        return IssuedScimToken(
-            id=str(data["id"]),
-            name=str(data["name"]),
-            created_at=str(data["createdAt"]),
-            last_used_at=None,
-            expires_at=data.get("expiresAt"),
-            token=str(data["token"]),
-        )
-    except (KeyError, TypeError, AttributeError):
-        # The server answered 2xx, so it may well have created a token we cannot read.
-        raise _AmbiguousCreate(200, "the answer lacks the token's fields") from None
+        return json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
 
 
 def _never_connected(exc: requests.ConnectionError) -> bool:
@@ -454,6 +616,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(cause).__name__}" if cause is not None else type(exc).__name__
 
 
-def _snippet(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
+def _snippet(text: str, limit: int = _SNIPPET_CHARS) -> str:
+    """The first ``limit`` characters of ``text`` on one line; reads only what it shows."""
+    head = " ".join(text[: limit * 4].split())
+    return head if len(head) <= limit and len(text) <= limit * 4 else head[:limit] + "..."

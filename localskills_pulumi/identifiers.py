@@ -25,6 +25,7 @@ __all__ = [
     "days_problem",
     "id_problem",
     "name_problem",
+    "redact",
 ]
 
 API_TOKEN_PREFIX = "lsk_"
@@ -99,6 +100,16 @@ def api_token_problem(value: object) -> str | None:
     if not API_TOKEN_PATTERN.fullmatch(value):
         return f"must be '{API_TOKEN_PREFIX}' followed by 64 hexadecimal characters"
     return None
+
+
+def redact(text: str, *secrets: str) -> str:
+    """``text`` with each of ``secrets`` and anything shaped like a localskills secret
+    replaced by ``[redacted]``: for any text a server supplied before it reaches an error or a
+    log (a server may echo the request's own ``Authorization`` header)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return SECRET_SHAPE.sub("[redacted]", text)
 
 
 def _type_name(value: object) -> str:

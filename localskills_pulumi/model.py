@@ -6,15 +6,32 @@ and the resource class share one definition of what a valid ScimToken is.
 
 from __future__ import annotations
 
-import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
-from pulumi.output import Unknown
+from .errors import ImportIdError, InputError
+from .identifiers import MAX_DAYS, days_problem, id_problem, name_problem
+from .records import ScimTokenRecord
 
-from .client import ScimTokenRecord, parse_timestamp
+__all__ = [
+    "IMPORT_ID",
+    "INPUT_NAMES",
+    "OUTPUT_NAMES",
+    "ImportIdError",
+    "ScimTokenInputs",
+    "changed_inputs",
+    "composite_id",
+    "is_unknown",
+    "lifetime_days",
+    "normalize_inputs",
+    "parse_composite_id",
+    "rotation_due",
+    "validate_inputs",
+    "whole_number",
+]
 
 # Inputs the user sets; each forces replacement when it changes.
 INPUT_NAMES = ("tenant_id", "name", "expires_in_days", "rotate_before_days")
@@ -29,16 +46,14 @@ OUTPUT_NAMES = (
     "last_used_at",
 )
 
-_TENANT_ID_FORBIDDEN = re.compile(r"[/\s\x00-\x1f\x7f]")
-
-
-class ImportIdError(ValueError):
-    """A composite ID that is not ``<tenant_id>/<token_id>``."""
-
 
 def is_unknown(value: Any) -> bool:
-    """True for an input whose value is not known yet (a preview)."""
-    return isinstance(value, Unknown)
+    """True for an input whose value is not known yet (a preview).
+
+    Pulumi is not imported for this: a value can only be unknown where Pulumi already runs.
+    """
+    output = sys.modules.get("pulumi.output")
+    return output is not None and isinstance(value, output.Unknown)
 
 
 def composite_id(tenant_id: str, token_id: str) -> str:
@@ -48,7 +63,8 @@ def composite_id(tenant_id: str, token_id: str) -> str:
 
 def parse_composite_id(value: Any, what: str = "ID") -> tuple[str, str]:
     """
-    Split ``<tenant_id>/<token_id>``: exactly one slash, both parts non-empty, no white space.
+    Split ``<tenant_id>/<token_id>``: exactly one slash, each part a safe single path segment
+    (no white space, control characters, ``\\``, ``.`` or ``..``).
 
     :raises ImportIdError: naming ``what`` and the expected form.
     """
@@ -56,49 +72,60 @@ def parse_composite_id(value: Any, what: str = "ID") -> tuple[str, str]:
     if not isinstance(value, str):
         raise ImportIdError(f"{what} must be a string: {form}")
     parts = value.split("/")
-    if len(parts) != 2 or not all(parts) or any(p != p.strip() or not p.strip() for p in parts):
+    if len(parts) != 2 or not all(p.strip() for p in parts):
         raise ImportIdError(f"{what} is malformed: {form}")
-    if any(_TENANT_ID_FORBIDDEN.search(p) for p in parts):
-        raise ImportIdError(f"{what} holds white space or control characters: {form}")
+    for label, part in zip(("tenant_id", "token_id"), parts, strict=True):
+        problem = id_problem(part)
+        if problem:
+            raise ImportIdError(f"{what} is malformed: its {label} {problem}: {form}")
     return parts[0], parts[1]
 
 
 def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     """
     Every problem with a ScimToken's inputs, as ``(property, reason)`` pairs; values not yet
-    known (a preview) pass.
+    known (a preview) pass. Each reason names the property and the fix.
     """
     failures: list[tuple[str, str]] = []
     tenant_id = news.get("tenant_id")
     if not is_unknown(tenant_id):
-        if not isinstance(tenant_id, str) or not tenant_id.strip():
+        if tenant_id is None or (isinstance(tenant_id, str) and not tenant_id.strip()):
             failures.append(
                 (
                     "tenant_id",
                     "tenant_id is required: set it to the team's tenant ID, e.g. 'engineering'.",
                 )
             )
-        elif _TENANT_ID_FORBIDDEN.search(tenant_id):
+        else:
+            problem = id_problem(tenant_id)
+            if problem:
+                failures.append(
+                    (
+                        "tenant_id",
+                        f"tenant_id {_show(tenant_id)} {problem}: use the tenant ID exactly as "
+                        "localskills.sh shows it.",
+                    )
+                )
+    name = news.get("name")
+    if not is_unknown(name):
+        if name is None or (isinstance(name, str) and not name.strip()):
             failures.append(
                 (
-                    "tenant_id",
-                    f"tenant_id {tenant_id!r} holds a '/', white space or a control character: "
-                    "use the tenant ID exactly as localskills.sh shows it.",
+                    "name",
+                    "name is required: set it to a non-blank label, e.g. 'Okta SCIM Provisioning'.",
                 )
             )
-    name = news.get("name")
-    if not is_unknown(name) and (not isinstance(name, str) or not name.strip()):
-        failures.append(
-            (
-                "name",
-                "name is required: set it to a non-blank label, e.g. 'Okta SCIM Provisioning'.",
-            )
-        )
+        else:
+            problem = name_problem(name)
+            if problem:
+                failures.append(
+                    ("name", f"name {_show(name)} {problem}: use a short one-line label.")
+                )
 
     expires = news.get("expires_in_days")
-    expires_ok = _check_positive_int("expires_in_days", expires, failures)
+    expires_ok = _check_days("expires_in_days", expires, failures)
     rotate = news.get("rotate_before_days")
-    rotate_ok = _check_positive_int("rotate_before_days", rotate, failures)
+    rotate_ok = _check_days("rotate_before_days", rotate, failures)
     if rotate_ok and rotate is not None and not is_unknown(rotate):
         if expires is None:
             failures.append(
@@ -112,8 +139,9 @@ def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
             failures.append(
                 (
                     "rotate_before_days",
-                    f"rotate_before_days ({rotate}) must be smaller than expires_in_days "
-                    f"({expires}), or every token would be due for rotation as soon as it exists.",
+                    f"rotate_before_days ({whole_number(rotate)}) must be smaller than "
+                    f"expires_in_days ({whole_number(expires)}), or every token would be due "
+                    "for rotation as soon as it exists.",
                 )
             )
 
@@ -135,16 +163,19 @@ def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     return failures
 
 
-def _check_positive_int(prop: str, value: Any, failures: list[tuple[str, str]]) -> bool:
+def _check_days(prop: str, value: Any, failures: list[tuple[str, str]]) -> bool:
     if value is None or is_unknown(value):
         return True
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        failures.append((prop, f"{prop} must be a whole number of days, got {value!r}."))
-        return False
-    if value < 1:
-        failures.append((prop, f"{prop} must be at least 1, got {value!r}."))
+    problem = days_problem(value, high=MAX_DAYS)
+    if problem:
+        failures.append((prop, f"{prop} {problem}: set a whole number of days, e.g. 90."))
         return False
     return True
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def whole_number(value: Any) -> Any:
@@ -176,25 +207,24 @@ def changed_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
 def rotation_due(
     expires_at: str | None, rotate_before_days: Any, now: datetime | None = None
 ) -> bool:
-    """True when the token has expired, or expires within ``rotate_before_days``."""
+    """True when a token expiring at ``expires_at`` has expired, or expires within
+    ``rotate_before_days`` (see :meth:`ScimTokenRecord.due_for_rotation`)."""
     if not expires_at:
         return False
+    record = ScimTokenRecord(
+        id="-", name="-", created_at=expires_at, last_used_at=None, expires_at=expires_at
+    )
     try:
-        expiry = parse_timestamp(expires_at)
+        window = days_problem(rotate_before_days, low=0) is None
+        return record.due_for_rotation(rotate_before_days if window else None, now)
     except ValueError:
         return False
-    window = timedelta(0)
-    if isinstance(rotate_before_days, (int, float)) and not isinstance(rotate_before_days, bool):
-        window = timedelta(days=rotate_before_days)
-    return expiry - window <= (now or datetime.now(timezone.utc))
 
 
 def lifetime_days(record: ScimTokenRecord) -> int | None:
-    """``expires_at - created_at`` in whole days, or None for a token that never expires."""
-    if not record.expires_at:
-        return None
-    delta = parse_timestamp(record.expires_at) - parse_timestamp(record.created_at)
-    return round(delta.total_seconds() / 86400)
+    """``expires_at - created_at`` in whole days, or None (see
+    :attr:`ScimTokenRecord.lifetime_days`)."""
+    return record.lifetime_days
 
 
 @dataclass(frozen=True)
@@ -209,10 +239,10 @@ class ScimTokenInputs:
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> ScimTokenInputs:
-        """Build from property values; raises ``ValueError`` on what ``check`` would refuse."""
+        """Build from property values; raises :class:`InputError` on what ``check`` refuses."""
         failures = validate_inputs(props)
         if failures:
-            raise ValueError("; ".join(reason for _, reason in failures))
+            raise InputError("; ".join(reason for _, reason in failures))
         inputs = normalize_inputs(props)
         return cls(
             tenant_id=inputs["tenant_id"],

@@ -9,8 +9,9 @@ that process, from ``configure`` and the environment, on first use.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pulumi.dynamic import (
@@ -25,37 +26,41 @@ from pulumi.dynamic import (
 )
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
-from .client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SECONDS, LocalskillsClient, ScimTokenRecord
-from .credentials import CONFIG_API_TOKEN, CONFIG_BASE_URL, resolve_credentials
+from .client import LocalskillsClient
+from .errors import AdoptionError, TenantNotFoundError
+from .listings import TenantListings, TokenFinder
 from .model import (
     IMPORT_ID,
     ScimTokenInputs,
     changed_inputs,
     composite_id,
     is_unknown,
-    lifetime_days,
     normalize_inputs,
     parse_composite_id,
     rotation_due,
     validate_inputs,
     whole_number,
 )
+from .settings import CONFIG_KEYS, Settings, resolve_settings
 
 __all__ = ["ScimTokenProvider"]
 
-# Stack config keys read by the provider, besides the credentials.
-CONFIG_REQUEST_TIMEOUT = "localskills:requestTimeout"
-CONFIG_MAX_RETRIES = "localskills:maxRetries"
-CONFIG_LISTING_CACHE = "localskills:listingCacheSeconds"
-CONFIG_KEYS = (
-    CONFIG_API_TOKEN,
-    CONFIG_BASE_URL,
-    CONFIG_REQUEST_TIMEOUT,
-    CONFIG_MAX_RETRIES,
-    CONFIG_LISTING_CACHE,
-)
-DEFAULT_LISTING_CACHE_SECONDS = 5.0
-HOST_WORKERS = 4  # the dynamic provider host serves 4 calls at once
+HOST_WORKERS = 4
+"""The dynamic provider host serves 4 calls at once; the client pools as many connections."""
+
+
+@dataclass
+class ProviderRuntime:
+    """What a provider builds in the host process, on first use: the client and the listing
+    cache. See :meth:`ScimTokenProvider.build_runtime`."""
+
+    settings: Settings
+    client: LocalskillsClient
+    listings: TokenFinder
+
+    def now(self) -> datetime:
+        """The server's clock where an answer has shown it, else this machine's."""
+        return self.client.server_now()
 
 
 class ScimTokenProvider(ResourceProvider):
@@ -83,13 +88,22 @@ class ScimTokenProvider(ResourceProvider):
         """Keep the stack configuration; credentials are resolved on first use."""
         self._config = {key: req.config.get(key) for key in CONFIG_KEYS}
 
-    def _runtime(self) -> _Runtime:
-        runtime: _Runtime | None = self.__dict__.get("_runtime_state")
+    def build_runtime(self, settings: Settings) -> ProviderRuntime:
+        """Build the client and the listing cache from the resolved settings; called once per
+        process. Override it to change how the provider talks to the API (a benchmark's
+        baseline does)."""
+        client = LocalskillsClient.from_settings(settings, pool_size=HOST_WORKERS)
+        listings = TenantListings(client.list_scim_tokens, ttl=settings.listing_cache_seconds)
+        return ProviderRuntime(settings=settings, client=client, listings=listings)
+
+    def _runtime(self) -> ProviderRuntime:
+        runtime: ProviderRuntime | None = self.__dict__.get("_runtime_state")
         if runtime is None:
             with _RUNTIME_LOCK:
                 runtime = self.__dict__.get("_runtime_state")
                 if runtime is None:
-                    runtime = _Runtime(self.__dict__.get("_config", {}))
+                    settings = resolve_settings(config=self.__dict__.get("_config", {}))
+                    runtime = self.build_runtime(settings)
                     self.__dict__["_runtime_state"] = runtime
         return runtime
 
@@ -120,10 +134,10 @@ class ScimTokenProvider(ResourceProvider):
         """
         replaces = changed_inputs(olds, news)
         rotate = news.get("rotate_before_days")
-        if not is_unknown(rotate) and rotation_due(olds.get("expires_at"), rotate):
+        if not is_unknown(rotate) and rotation_due(olds.get("expires_at"), rotate, self._now()):
             replaces.append("expires_at")
             if news.get(IMPORT_ID) is not None:
-                raise ValueError(
+                raise AdoptionError(
                     f"ScimToken {id_!r} expires at {olds.get('expires_at')} and is due for "
                     "rotation, but import_ is still set and would adopt the very token being "
                     "replaced: remove import_ from the resource options so a new token can be "
@@ -156,7 +170,7 @@ class ScimTokenProvider(ResourceProvider):
         inputs = ScimTokenInputs(
             tenant_id=tenant_id,
             name=record.name,
-            expires_in_days=lifetime_days(record) if expires_in_days is None else expires_in_days,
+            expires_in_days=record.lifetime_days if expires_in_days is None else expires_in_days,
             rotate_before_days=whole_number(props.get("rotate_before_days")),
             import_id=props.get(IMPORT_ID),
         )
@@ -178,8 +192,23 @@ class ScimTokenProvider(ResourceProvider):
         """Revoke the token; one that is already gone counts as revoked."""
         tenant_id, token_id = parse_composite_id(id_, "ScimToken ID")
         runtime = self._runtime()
-        runtime.client.delete_scim_token(tenant_id, token_id)
+        try:
+            runtime.client.delete_scim_token(tenant_id, token_id)
+        except TenantNotFoundError as exc:
+            raise TenantNotFoundError(
+                exc.operation,
+                exc.status,
+                exc.api_message,
+                f"{exc.hint} The token cannot be revoked through a tenant the API does not "
+                "know. If the base URL is right and the tenant is truly gone, remove the "
+                "resource from the stack's state with `pulumi state delete <urn>`.",
+            ) from None
         runtime.listings.invalidate(tenant_id)
+
+    def _now(self) -> datetime | None:
+        """The server's clock if this process has heard from it, else None (this machine's)."""
+        runtime: ProviderRuntime | None = self.__dict__.get("_runtime_state")
+        return runtime.now() if runtime is not None else None
 
     # -- import ----------------------------------------------------------------------------
 
@@ -189,7 +218,7 @@ class ScimTokenProvider(ResourceProvider):
         record = self._runtime().listings.find(tenant_id, token_id)
         where = f"import_ {inputs.import_id!r}"
         if record is None:
-            raise ValueError(
+            raise AdoptionError(
                 f"Cannot import: {where}: tenant {tenant_id!r} has no SCIM token "
                 f"{token_id!r}. List its tokens with "
                 f"`localskills-pulumi tokens list --tenant {tenant_id}`."
@@ -200,7 +229,7 @@ class ScimTokenProvider(ResourceProvider):
                 f"the live token is named {record.name!r} but name is {inputs.name!r}: "
                 f"set name={record.name!r}"
             )
-        live_days = lifetime_days(record)
+        live_days = record.lifetime_days
         if live_days != inputs.expires_in_days:
             fix = (
                 "remove expires_in_days"
@@ -213,13 +242,13 @@ class ScimTokenProvider(ResourceProvider):
                 f"expires_in_days is {inputs.expires_in_days!r}: {fix}"
             )
         if problems:
-            raise ValueError(
+            raise AdoptionError(
                 f"Cannot import: {where}: "
                 + "; ".join(problems)
                 + ". Every input is immutable, so the program must match the live token."
             )
-        if rotation_due(record.expires_at, inputs.rotate_before_days):
-            raise ValueError(
+        if record.due_for_rotation(inputs.rotate_before_days, self._runtime().now()):
+            raise AdoptionError(
                 f"Cannot import: {where}: the token expires at {record.expires_at}, so it "
                 "is expired or due for rotation. If this resource is being replaced, import_ "
                 "would adopt the very token being replaced: remove import_ from the resource "
@@ -234,100 +263,3 @@ def _managed(olds: Mapping[str, Any]) -> bool:
 
 
 _RUNTIME_LOCK = threading.Lock()
-
-
-class _Runtime:
-    """What a provider builds in the host process: the client and the listing cache."""
-
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        credentials = resolve_credentials(config=config)
-        self.client = LocalskillsClient(
-            credentials,
-            timeout=_number(config, CONFIG_REQUEST_TIMEOUT, DEFAULT_TIMEOUT_SECONDS),
-            max_retries=int(_number(config, CONFIG_MAX_RETRIES, DEFAULT_MAX_RETRIES)),
-            pool_size=HOST_WORKERS,
-        )
-        self.listings = TenantListings(
-            self.client.list_scim_tokens,
-            ttl=_number(config, CONFIG_LISTING_CACHE, DEFAULT_LISTING_CACHE_SECONDS),
-        )
-
-
-def _number(config: Mapping[str, Any], key: str, default: float) -> float:
-    raw = config.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise ValueError(f"stack config {key} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"stack config {key} must not be negative, got {raw!r}")
-    return value
-
-
-class TenantListings:
-    """
-    One listing of a tenant's tokens shared by the reads that come close together.
-
-    A refresh reads every token; listing the tenant once per token (what the Terraform
-    resource does) costs N listings for N tokens. Here concurrent reads wait for one listing
-    in flight, later reads within ``ttl`` seconds reuse it, and this process's own creates and
-    deletes invalidate it. A token missing from a reused listing is looked for once more in a
-    fresh one before it is reported gone.
-    """
-
-    def __init__(
-        self,
-        fetch: Callable[[str], list[ScimTokenRecord]],
-        ttl: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._fetch = fetch
-        self._ttl = ttl
-        self._clock = clock
-        self._guard = threading.Lock()
-        self._tenant_locks: dict[str, threading.Lock] = {}
-        self._cached: dict[str, tuple[float, dict[str, ScimTokenRecord]]] = {}
-        self._generation: dict[str, int] = {}
-
-    def find(self, tenant_id: str, token_id: str) -> ScimTokenRecord | None:
-        """The token, or None when the tenant's current list does not hold it."""
-        tokens, fresh = self._tokens(tenant_id, allow_cached=True)
-        record = tokens.get(token_id)
-        if record is None and not fresh:
-            tokens, _ = self._tokens(tenant_id, allow_cached=False)
-            record = tokens.get(token_id)
-        return record
-
-    def invalidate(self, tenant_id: str) -> None:
-        """Forget the tenant's listing (this process changed the tenant)."""
-        with self._guard:
-            self._cached.pop(tenant_id, None)
-            self._generation[tenant_id] = self._generation.get(tenant_id, 0) + 1
-
-    def _tokens(
-        self, tenant_id: str, *, allow_cached: bool
-    ) -> tuple[dict[str, ScimTokenRecord], bool]:
-        """The tenant's tokens by id, and whether this call fetched them."""
-        with self._guard:
-            lock = self._tenant_locks.setdefault(tenant_id, threading.Lock())
-        requested_at = self._clock()
-        with lock:
-            with self._guard:
-                cached = self._cached.get(tenant_id)
-                generation = self._generation.get(tenant_id, 0)
-            if cached is not None:
-                fetched_at, tokens = cached
-                # A listing fetched while this call waited is as fresh as one of its own.
-                if fetched_at >= requested_at or (
-                    allow_cached and self._clock() - fetched_at < self._ttl
-                ):
-                    return tokens, fetched_at >= requested_at
-            fetched_at = self._clock()
-            tokens = {record.id: record for record in self._fetch(tenant_id)}
-            with self._guard:
-                # A create or delete that ran meanwhile makes this listing unsafe to share.
-                if self._generation.get(tenant_id, 0) == generation and self._ttl > 0:
-                    self._cached[tenant_id] = (fetched_at, tokens)
-            return tokens, True

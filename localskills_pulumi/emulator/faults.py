@@ -1,25 +1,74 @@
-"""Fault rules and the request log: the in-memory state behind ``/_emulator/``.
+"""Fault rules: what each action means, how a rule is validated, and the book of active rules.
 
-Nothing here touches HTTP or SQL; the server asks :class:`FaultBook` which rule (if any)
-fires for a request and reports each finished request to :class:`RequestLog`.
+An action is defined once, in :data:`ACTIONS`: which fields it takes and what it does to a
+request. The server asks :class:`FaultBook` which rule (if any) fires for a request and lets
+the rule :meth:`~FaultRule.apply` itself to the work. Nothing here touches sockets or SQL.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
-ACTIONS = ("status", "commit_then_status", "reset", "commit_then_reset", "delay")
-_STATUS_ACTIONS = ("status", "commit_then_status")
-_FIELDS = ("method", "path_prefix", "times", "action", "status", "retry_after", "delay_ms")
+from .wire import ErrorFactory, Response, is_int, is_number
+
 MAX_DELAY_MS = 600_000
-MAX_LOG_ENTRIES = 100_000
+_FIELDS = ("method", "path_prefix", "times", "action", "status", "retry_after", "delay_ms")
+
+Work = Callable[[], Response]
+"""Serves the request for real: the route's answer (the work is done when it is called)."""
+Answer = Response | None
+"""The answer to write, or None: abort the connection with a TCP reset, answering nothing."""
 
 
 class RuleError(ValueError):
     """A fault rule that cannot be used; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One fault action: the fields it takes, and what it does with the request's work."""
+
+    perform: Callable[[FaultRule, Work, ErrorFactory], Answer]
+    takes_status: bool = False
+    """Requires ``status`` (200 to 599) and allows ``retry_after``."""
+    takes_delay: bool = False
+    """Requires ``delay_ms``."""
+
+
+def _status(rule: FaultRule, work: Work, error: ErrorFactory) -> Answer:
+    return rule.injected_error(error)  # the work is not done
+
+
+def _commit_then_status(rule: FaultRule, work: Work, error: ErrorFactory) -> Answer:
+    work()  # done, and its answer is lost: the ambiguous failure
+    return rule.injected_error(error)
+
+
+def _reset(rule: FaultRule, work: Work, error: ErrorFactory) -> Answer:
+    return None  # the work is not done
+
+
+def _commit_then_reset(rule: FaultRule, work: Work, error: ErrorFactory) -> Answer:
+    work()
+    return None
+
+
+def _delay(rule: FaultRule, work: Work, error: ErrorFactory) -> Answer:
+    time.sleep((rule.delay_ms or 0) / 1000)  # the work happens after the delay, answered late
+    return work()
+
+
+ACTIONS: dict[str, Action] = {
+    "status": Action(_status, takes_status=True),
+    "commit_then_status": Action(_commit_then_status, takes_status=True),
+    "reset": Action(_reset),
+    "commit_then_reset": Action(_commit_then_reset),
+    "delay": Action(_delay, takes_delay=True),
+}
 
 
 @dataclass
@@ -40,25 +89,19 @@ class FaultRule:
             return False
         return self.path_prefix is None or path.startswith(self.path_prefix)
 
+    def apply(self, work: Work, error: ErrorFactory) -> Answer:
+        """Serve a request this rule fired for; ``error`` renders the API's error envelope."""
+        return ACTIONS[self.action].perform(self, work, error)
+
+    def injected_error(self, error: ErrorFactory) -> Response:
+        """The answer of a ``status`` action, in the envelope of the API that was called."""
+        status = self.status or 500
+        headers = [("Retry-After", str(self.retry_after))] if self.retry_after is not None else []
+        return error(status, f"Injected fault: status {status}", headers)
+
     def to_json(self) -> dict[str, Any]:
         """The rule as ``GET /_emulator/faults`` shows it."""
-        return {
-            "method": self.method,
-            "path_prefix": self.path_prefix,
-            "times": self.times,
-            "action": self.action,
-            "status": self.status,
-            "retry_after": self.retry_after,
-            "delay_ms": self.delay_ms,
-        }
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> TypeGuard[int | float]:
-    return _is_int(value) or isinstance(value, float)
+        return {name: getattr(self, name) for name in _FIELDS}
 
 
 def parse_rule(raw: object, index: int) -> FaultRule:
@@ -69,8 +112,8 @@ def parse_rule(raw: object, index: int) -> FaultRule:
     for key in raw:
         if key not in _FIELDS:
             raise RuleError(f"{where}.{key}: unknown field")
-    action = raw.get("action")
-    if action not in ACTIONS:
+    name = raw.get("action")
+    if not isinstance(name, str) or name not in ACTIONS:
         raise RuleError(f"{where}.action: must be one of {', '.join(ACTIONS)}")
     method = raw.get("method")
     if method is not None and (not isinstance(method, str) or not method.strip()):
@@ -81,28 +124,28 @@ def parse_rule(raw: object, index: int) -> FaultRule:
     ):
         raise RuleError(f"{where}.path_prefix: must be a string starting with '/' or null")
     times = raw.get("times", 1)
-    if not _is_int(times) or times < 1:
+    if not is_int(times) or times < 1:
         raise RuleError(f"{where}.times: must be an integer >= 1")
     status = raw.get("status")
     retry_after = raw.get("retry_after")
     delay_ms = raw.get("delay_ms")
-    if action in _STATUS_ACTIONS:
-        if not _is_int(status) or not 200 <= status <= 599:
-            raise RuleError(f"{where}.status: must be an integer from 200 to 599 for {action}")
-        if retry_after is not None and (not _is_int(retry_after) or retry_after < 0):
+    action = ACTIONS[name]
+    if action.takes_status:
+        if not is_int(status) or not 200 <= status <= 599:
+            raise RuleError(f"{where}.status: must be an integer from 200 to 599 for {name}")
+        if retry_after is not None and (not is_int(retry_after) or retry_after < 0):
             raise RuleError(f"{where}.retry_after: must be an integer >= 0 or null")
     else:
-        if status is not None:
-            raise RuleError(f"{where}.status: not used by action {action}")
-        if retry_after is not None:
-            raise RuleError(f"{where}.retry_after: not used by action {action}")
-    if action == "delay":
-        if not _is_number(delay_ms) or not 0 <= delay_ms <= MAX_DELAY_MS:
+        for unused in ("status", "retry_after"):
+            if raw.get(unused) is not None:
+                raise RuleError(f"{where}.{unused}: not used by action {name}")
+    if action.takes_delay:
+        if not is_number(delay_ms) or not 0 <= delay_ms <= MAX_DELAY_MS:
             raise RuleError(f"{where}.delay_ms: must be a number from 0 to {MAX_DELAY_MS}")
     elif delay_ms is not None:
-        raise RuleError(f"{where}.delay_ms: not used by action {action}")
+        raise RuleError(f"{where}.delay_ms: not used by action {name}")
     return FaultRule(
-        action=action,
+        action=name,
         times=times,
         method=method.upper() if isinstance(method, str) else None,
         path_prefix=path_prefix,
@@ -151,53 +194,3 @@ class FaultBook:
                         del self._rules[index]
                     return FaultRule(**{**rule.__dict__, "times": 1})
         return None
-
-
-class RequestLog:
-    """API and SCIM requests served, plus the TCP connections that carried them.
-
-    A connection counts once, when it carries its first API or SCIM request, and only if
-    it was accepted after the last clear: connections used only for ``/_emulator/``
-    calls are not counted, so introspecting does not disturb the count.
-    """
-
-    def __init__(self) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=MAX_LOG_ENTRIES)
-        self._connections = 0
-        self._epoch = 0
-        self._lock = threading.Lock()
-
-    @property
-    def epoch(self) -> int:
-        """Bumped by every clear; a connection remembers the epoch it was accepted in."""
-        with self._lock:
-            return self._epoch
-
-    def count_connection(self, accepted_epoch: int) -> None:
-        """Count a connection carrying its first API request."""
-        with self._lock:
-            if accepted_epoch == self._epoch:
-                self._connections += 1
-
-    def record(self, method: str, path: str, status: int, duration_ms: float) -> None:
-        """Log one finished request (status 0: the connection was reset)."""
-        entry = {
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": round(duration_ms, 3),
-        }
-        with self._lock:
-            self._entries.append(entry)
-
-    def snapshot(self) -> dict[str, Any]:
-        """The body of ``GET /_emulator/requests``."""
-        with self._lock:
-            return {"requests": list(self._entries), "connections": self._connections}
-
-    def clear(self) -> None:
-        """Forget the log and the connection count."""
-        with self._lock:
-            self._entries.clear()
-            self._connections = 0
-            self._epoch += 1

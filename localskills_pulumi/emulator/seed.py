@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
+from ..identifiers import api_token_problem, id_problem
 from .store import Store
 
-API_TOKEN_RE = re.compile(r"lsk_[0-9a-fA-F]{64}")
 DEMO_SEED_NAME = "demo_seed.yaml"
 
 
@@ -46,26 +46,6 @@ class Seed:
     api_tokens: tuple[ApiToken, ...] = field(default_factory=tuple)
 
 
-def tenant_id_problem(value: object) -> str | None:
-    """Why ``value`` cannot be a tenant id, or None when it can."""
-    if not isinstance(value, str):
-        return f"must be a string, not {_type_name(value)}"
-    if not value.strip():
-        return "must not be blank"
-    if "/" in value or any(ch.isspace() for ch in value):
-        return "must not contain '/' or whitespace"
-    return None
-
-
-def api_token_problem(value: object) -> str | None:
-    """Why ``value`` cannot be an API token, or None when it can (never echoes the value)."""
-    if not isinstance(value, str):
-        return f"must be a string, not {_type_name(value)}"
-    if not API_TOKEN_RE.fullmatch(value):
-        return "must be 'lsk_' followed by 64 hexadecimal characters"
-    return None
-
-
 def _type_name(value: object) -> str:
     names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}
     if value is None:
@@ -91,17 +71,25 @@ def _list(value: object, where: str) -> list[Any]:
     return value
 
 
+def _entries(value: object, where: str, keys: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(where, mapping)`` for each item of a list of mappings with exactly ``keys``."""
+    for index, item in enumerate(_list(value, where)):
+        at = f"{where}[{index}]"
+        yield at, _mapping(item, at, keys)
+
+
+def _check(problem: str | None, where: str) -> None:
+    if problem:
+        raise SeedError(f"{where}: {problem}")
+
+
 def parse_seed(data: object, source: str) -> Seed:
     """Validate a loaded YAML document; raises :class:`SeedError` (without the file name)."""
     top = _mapping(data, "top level", {"tenants", "api_tokens"})
     tenants: list[Tenant] = []
     seen: set[str] = set()
-    for index, item in enumerate(_list(top["tenants"], "tenants")):
-        where = f"tenants[{index}]"
-        entry = _mapping(item, where, {"id", "name"})
-        problem = tenant_id_problem(entry["id"])
-        if problem:
-            raise SeedError(f"{where}.id: {problem}")
+    for where, entry in _entries(top["tenants"], "tenants", {"id", "name"}):
+        _check(id_problem(entry["id"]), f"{where}.id")
         name = entry["name"]
         if not isinstance(name, str) or not name.strip():
             raise SeedError(f"{where}.name: must be a non-blank string")
@@ -110,12 +98,8 @@ def parse_seed(data: object, source: str) -> Seed:
         seen.add(entry["id"])
         tenants.append(Tenant(entry["id"], name))
     tokens: list[ApiToken] = []
-    for index, item in enumerate(_list(top["api_tokens"], "api_tokens")):
-        where = f"api_tokens[{index}]"
-        entry = _mapping(item, where, {"token", "tenants"})
-        problem = api_token_problem(entry["token"])
-        if problem:
-            raise SeedError(f"{where}.token: {problem}")
+    for where, entry in _entries(top["api_tokens"], "api_tokens", {"token", "tenants"}):
+        _check(api_token_problem(entry["token"]), f"{where}.token")
         members = _list(entry["tenants"], f"{where}.tenants")
         for position, tenant_id in enumerate(members):
             if not isinstance(tenant_id, str):

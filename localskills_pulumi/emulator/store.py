@@ -15,11 +15,18 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 SCHEMA_VERSION = 1
+MAX_EXPIRES_IN_DAYS = 3650
+"""The longest lifetime of a SCIM token, in days."""
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+"""The earliest time the emulator's clock may show."""
+LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(days=MAX_EXPIRES_IN_DAYS)
+"""The latest time the emulator's clock may show: a token issued then still expires in 9998."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (
@@ -80,9 +87,17 @@ def parse_time(text: str) -> dt.datetime:
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
 
 
+class ClockRangeError(ValueError):
+    """A clock move that would leave :data:`EARLIEST` to :data:`LATEST`; the clock is unchanged."""
+
+
 class Clock:
     """Wall-clock time plus an offset (``POST /_emulator/clock``). It may move back too, so
-    that tokens can be created as if long ago (an import of a token due for rotation)."""
+    that tokens can be created as if long ago (an import of a token due for rotation).
+
+    It stays from :data:`EARLIEST` to :data:`LATEST`, so that every date the emulator
+    computes from it (a token's expiry included) is a valid four-digit-year timestamp.
+    """
 
     def __init__(self) -> None:
         self._offset = 0.0
@@ -95,8 +110,17 @@ class Clock:
         return dt.datetime.fromtimestamp(time.time() + offset, tz=dt.timezone.utc)
 
     def advance(self, seconds: float) -> dt.datetime:
-        """Move the clock by ``seconds`` (negative: back); returns the new time."""
+        """Move the clock by ``seconds`` (negative: back); returns the new time.
+
+        :raises ClockRangeError: the new time would be before :data:`EARLIEST` or after
+                :data:`LATEST` (the clock does not move).
+        """
         with self._lock:
+            moved = time.time() + self._offset + seconds
+            if not EARLIEST.timestamp() <= moved <= LATEST.timestamp():
+                raise ClockRangeError(
+                    f"the clock must stay from {format_time(EARLIEST)} to {format_time(LATEST)}"
+                )
             self._offset += seconds
         return self.now()
 
@@ -145,6 +169,19 @@ class Store:
                 self._closed = True
                 self._conn.close()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Under the lock: ``BEGIN IMMEDIATE``, then ``COMMIT``, or ``ROLLBACK`` on any error."""
+        with self._lock:
+            self._check_open()
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("the store is closed")
@@ -166,41 +203,24 @@ class Store:
 
     def create_tenant(self, tenant_id: str, name: str, api_tokens: Iterable[str]) -> None:
         """Create a new tenant and grant API tokens membership; :class:`Conflict` if it exists."""
-        with self._lock:
-            self._check_open()
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                exists = self._conn.execute(
-                    "SELECT 1 FROM tenants WHERE id = ?", (tenant_id,)
-                ).fetchone()
-                if exists:
-                    raise Conflict(f"Tenant {tenant_id} already exists")
-                self._conn.execute(
-                    "INSERT INTO tenants (id, name) VALUES (?, ?)", (tenant_id, name)
-                )
-                for token in api_tokens:
-                    self._grant(token, tenant_id)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            exists = self._conn.execute(
+                "SELECT 1 FROM tenants WHERE id = ?", (tenant_id,)
+            ).fetchone()
+            if exists:
+                raise Conflict(f"Tenant {tenant_id} already exists")
+            self._conn.execute("INSERT INTO tenants (id, name) VALUES (?, ?)", (tenant_id, name))
+            for token in api_tokens:
+                self._grant(token, tenant_id)
 
     def grant_api_token(self, token: str, tenant_ids: Iterable[str]) -> None:
         """Register an API token (hash only) and make it a member of the tenants (upsert)."""
-        with self._lock:
-            self._check_open()
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO api_tokens (token_sha256) VALUES (?)",
-                    (sha256_hex(token),),
-                )
-                for tenant_id in tenant_ids:
-                    self._grant(token, tenant_id)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            self._conn.execute(
+                "INSERT OR IGNORE INTO api_tokens (token_sha256) VALUES (?)", (sha256_hex(token),)
+            )
+            for tenant_id in tenant_ids:
+                self._grant(token, tenant_id)
 
     def _grant(self, token: str, tenant_id: str) -> None:
         digest = sha256_hex(token)
@@ -287,10 +307,14 @@ class Store:
 
     def delete_scim_token(self, tenant_id: str, token_id: str) -> bool:
         """Revoke (delete) a token of this tenant; False when there is none."""
+        return self._delete("scim_tokens", tenant_id, token_id)
+
+    def _delete(self, table: str, tenant_id: str, row_id: str) -> bool:
+        """Delete a row of the tenant from ``table`` (a constant of this module) by id."""
         with self._lock:
             self._check_open()
             cursor = self._conn.execute(
-                "DELETE FROM scim_tokens WHERE tenant_id = ? AND id = ?", (tenant_id, token_id)
+                f"DELETE FROM {table} WHERE tenant_id = ? AND id = ?", (tenant_id, row_id)
             )
         return cursor.rowcount > 0
 
@@ -376,9 +400,4 @@ class Store:
 
     def delete_user(self, tenant_id: str, user_id: str) -> bool:
         """Delete a user of the tenant; False when there is none."""
-        with self._lock:
-            self._check_open()
-            cursor = self._conn.execute(
-                "DELETE FROM scim_users WHERE tenant_id = ? AND id = ?", (tenant_id, user_id)
-            )
-        return cursor.rowcount > 0
+        return self._delete("scim_users", tenant_id, user_id)

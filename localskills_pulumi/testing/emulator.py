@@ -1,39 +1,85 @@
 """Run the local emulator as a subprocess, for tests and benchmarks.
 
 ``Emulator`` starts ``python -m localskills_pulumi.emulator --port 0``, reads the base URL
-from the first line of its stdout, and offers raw helpers (plain ``requests``, no retries)
-for the ``/_emulator/`` admin API and the SCIM token API.
+from the first line of its stdout, and offers helpers: the ``/_emulator/`` admin API (plain
+``requests``), the SCIM token API through the package's own
+:class:`~localskills_pulumi.client.LocalskillsClient` where a working call is the point, and
+raw ``requests`` where the raw status or answer is the point (:meth:`Emulator.delete_token`,
+:meth:`Emulator.scim_get_users`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import signal
+import site
 import subprocess
 import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
+from urllib.parse import quote
 
 import requests
 import yaml
+
+import localskills_pulumi
+
+from ..client import LocalskillsClient, ScimTokenRecord
+from ..credentials import Credentials
 
 DEMO_API_TOKEN = "lsk_" + "0123456789abcdef" * 4
 """The demo seed's API token: a documented demo credential, not a secret."""
 DEMO_TENANT_ID = "engineering"
 
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _START_TIMEOUT = 15.0
 _HTTP_TIMEOUT = 10.0
 
 
 class EmulatorError(RuntimeError):
-    """The emulator could not start, or an admin call failed."""
+    """The emulator could not start, or an admin call failed.
+
+    The SCIM token helpers raise the package's own errors instead (``LocalskillsError``).
+    """
+
+
+def import_root() -> Path:
+    """The directory that holds the imported ``localskills_pulumi`` package.
+
+    A source checkout's root, or the ``site-packages`` an installed wheel went into: the
+    emulator subprocess imports the package from there, the same one this process runs.
+    """
+    return Path(localskills_pulumi.__file__).resolve().parent.parent
+
+
+def subprocess_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for an emulator subprocess: ``environ`` (default ``os.environ``) with
+    :func:`import_root` first on ``PYTHONPATH``, unless the interpreter finds the package
+    there anyway (an installed wheel: a site directory is not put before the standard library).
+    """
+    env = dict(os.environ if environ is None else environ)
+    root = import_root()
+    site_dirs = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages())}
+    if root not in site_dirs:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _api_json(record: ScimTokenRecord, *, leave_out: str = "") -> dict[str, Any]:
+    """A token record in the API's JSON shape: its fields, named in camelCase."""
+    fields = dataclasses.asdict(record)
+    return {_camel(name): value for name, value in fields.items() if _camel(name) != leave_out}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _first_seed_token(seed: str | os.PathLike[str]) -> str | None:
@@ -71,6 +117,8 @@ class Emulator:
         self._stderr: IO[bytes] | None = None
         self._stderr_kept = ""  # what a stopped emulator wrote to stderr
         self._returncode: int | None = None
+        self._client: LocalskillsClient | None = None
+        self._client_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -89,11 +137,7 @@ class Emulator:
         """Start the subprocess and wait (up to 15 s) for its base URL."""
         if self._process is not None:
             raise EmulatorError("the emulator is already started")
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
-        )
-        env["PYTHONUNBUFFERED"] = "1"
+        env = subprocess_environment()
         # Closed by stop(), which keeps its text for stderr_text().
         self._stderr = tempfile.TemporaryFile(prefix="emulator-stderr-")  # noqa: SIM115
         self._process = subprocess.Popen(
@@ -126,6 +170,10 @@ class Emulator:
 
     def stop(self) -> None:
         """SIGTERM, wait, kill if needed. Idempotent."""
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
         process, self._process = self._process, None
         if process is None:
             return
@@ -171,12 +219,7 @@ class Emulator:
     def __enter__(self) -> Emulator:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- admin API -------------------------------------------------------------------------
@@ -235,44 +278,51 @@ class Emulator:
         """The emulator's clock, ISO 8601."""
         return str(self._admin("GET", "clock")["now"])
 
-    # -- the real API, raw -------------------------------------------------------------------
+    # -- the SCIM token API ------------------------------------------------------------------
+
+    @property
+    def client(self) -> LocalskillsClient:
+        """The package's client for this emulator, with ``api_token`` (built on first use)."""
+        with self._client_lock:
+            if self._client is None:
+                if not self.base_url:
+                    raise EmulatorError("the emulator is not started")
+                credentials = Credentials(
+                    api_token=self.api_token, base_url=self.base_url, token_source="the emulator"
+                )
+                self._client = LocalskillsClient(credentials)
+            return self._client
 
     def _auth(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.api_token}"}
 
     def tokens_url(self, tenant_id: str) -> str:
-        """``{base_url}/api/tenants/{tenant_id}/scim-tokens``."""
-        return f"{self.base_url}/api/tenants/{tenant_id}/scim-tokens"
+        """``{base_url}/api/tenants/{tenant_id}/scim-tokens``, the tenant percent-encoded."""
+        return f"{self.base_url}/api/tenants/{quote(tenant_id, safe='')}/scim-tokens"
 
     def list_tokens(self, tenant_id: str) -> list[dict[str, Any]]:
-        """GET the tenant's SCIM tokens with ``api_token``."""
-        response = requests.get(
-            self.tokens_url(tenant_id), headers=self._auth(), timeout=_HTTP_TIMEOUT
-        )
-        if response.status_code != 200:
-            raise EmulatorError(f"list tokens: {response.status_code} {response.text}")
-        data: list[dict[str, Any]] = response.json()["data"]
-        return data
+        """The tenant's SCIM tokens, in the API's JSON shape (``id``, ``createdAt``, ...).
+
+        :raises LocalskillsError: the call failed after the client's retries.
+        """
+        return [_api_json(record) for record in self.client.list_scim_tokens(tenant_id)]
 
     def create_token(
         self, tenant_id: str, name: str, expires_in_days: int | None = None
     ) -> dict[str, Any]:
-        """POST a SCIM token; returns ``data`` (with the raw ``token``)."""
-        body: dict[str, Any] = {"name": name}
-        if expires_in_days is not None:
-            body["expiresInDays"] = expires_in_days
-        response = requests.post(
-            self.tokens_url(tenant_id), json=body, headers=self._auth(), timeout=_HTTP_TIMEOUT
-        )
-        if response.status_code != 201:
-            raise EmulatorError(f"create token: {response.status_code} {response.text}")
-        data: dict[str, Any] = response.json()["data"]
-        return data
+        """Issue a SCIM token; returns it in the API's JSON shape, with the secret ``token``.
+
+        :raises LocalskillsError: the call failed (an ambiguous failure's orphan is revoked).
+        """
+        issued = self.client.create_scim_token(tenant_id, name, expires_in_days)
+        return _api_json(issued, leave_out="lastUsedAt")  # as the API's create answers
 
     def delete_token(self, tenant_id: str, token_id: str) -> int:
-        """DELETE a SCIM token; returns the HTTP status."""
+        """DELETE a SCIM token with raw ``requests``; returns the HTTP status (200, 404, ...)."""
         response = requests.delete(
-            f"{self.tokens_url(tenant_id)}/{token_id}", headers=self._auth(), timeout=_HTTP_TIMEOUT
+            f"{self.tokens_url(tenant_id)}/{quote(token_id, safe='')}",
+            headers=self._auth(),
+            timeout=_HTTP_TIMEOUT,
         )
         return response.status_code
 

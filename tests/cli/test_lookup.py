@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 import localskills_pulumi
-from localskills_pulumi import cli, lookup
+from localskills_pulumi import cli
 from localskills_pulumi.client import AuthenticationError, NotFoundError, TransportError
 from localskills_pulumi.credentials import CredentialsError
 from localskills_pulumi.lookup import ScimTokenInfo, get_scim_tokens
@@ -201,29 +202,40 @@ def test_expires_within() -> None:
     assert not info(None).expires_within(10_000, now=now)
 
 
-def test_expired_is_judged_when_listed(
-    emulator: Emulator, tokens: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+@pytest.fixture(scope="module")
+def later_emulator() -> Iterator[tuple[Emulator, dict[str, Any]]]:
+    """An emulator of its own whose clock runs 400 days ahead of this machine's, with a
+    year-long token and one that never expires, issued before the clock moved."""
+    with Emulator() as running:
+        tenant_id = running.new_tenant("later")
+        year = running.create_token(tenant_id, "Okta SCIM Provisioning", expires_in_days=365)
+        never = running.create_token(tenant_id, "Forever")
+        running.advance_clock(400 * 86400)
+        yield running, {"tenant_id": tenant_id, "year": year, "never": never}
+
+
+def test_expired_is_judged_by_the_servers_clock(
+    later_emulator: tuple[Emulator, dict[str, Any]],
 ) -> None:
-    later = datetime.now(timezone.utc) + timedelta(days=400)
-    monkeypatch.setattr(lookup, "_now", lambda: later)
+    emulator, tokens = later_emulator
     infos = {
         i.id: i
         for i in get_scim_tokens(
             tokens["tenant_id"], api_token=emulator.api_token, base_url=emulator.base_url
         )
     }
+    # By this machine's clock the year-long token has 365 days left; the server says expired.
+    assert infos[tokens["year"]["id"]].is_expired() is False
     assert infos[tokens["year"]["id"]].expired is True
     assert infos[tokens["never"]["id"]].expired is False
 
 
-def test_cli_shows_expired_tokens_and_refuses_to_import_them(
-    emulator: Emulator,
-    tokens: dict[str, Any],
+def test_cli_shows_tokens_expired_by_the_servers_clock_and_refuses_to_import_them(
+    later_emulator: tuple[Emulator, dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # In-process, with the clock 400 days ahead: the year-long token has expired.
-    monkeypatch.setattr(lookup, "_now", lambda: datetime.now(timezone.utc) + timedelta(days=400))
+    emulator, tokens = later_emulator
     monkeypatch.setenv("LOCALSKILLS_API_TOKEN", emulator.api_token)
     monkeypatch.setenv("LOCALSKILLS_BASE_URL", emulator.base_url)
 

@@ -6,13 +6,13 @@ import datetime as dt
 import json
 import re
 import secrets
-import socket
 from typing import Any
 
 import pytest
 import requests
 
 from localskills_pulumi.testing.emulator import DEMO_API_TOKEN, Emulator
+from tests.emulator.support import exchange
 
 TIMEOUT = 10
 OTHER_TOKEN = "lsk_" + "ab" * 32
@@ -363,28 +363,17 @@ def test_answers_carry_json_type_and_length_over_http_11(
         assert "success" in response.json()
 
 
-def _raw_exchange(emulator: Emulator, payload: bytes) -> tuple[str, dict[str, Any]]:
-    host, port = emulator.base_url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=TIMEOUT) as sock:
-        sock.sendall(payload)
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return head.decode("latin-1"), json.loads(body)
-
-
 def test_malformed_request_line_gets_envelope(emulator: Emulator) -> None:
-    head, body = _raw_exchange(emulator, b"GARBAGE\r\n\r\n")
-    assert head.startswith("HTTP/1.1 400")
-    assert "Content-Type: application/json" in head
-    assert body["success"] is False
+    answer = exchange(emulator.base_url, b"GARBAGE\r\n\r\n")
+    assert answer.head.startswith("HTTP/1.1 400")
+    assert "Content-Type: application/json" in answer.head
+    assert answer.json()["success"] is False
 
 
 def test_unsupported_method_gets_envelope(emulator: Emulator) -> None:
-    head, body = _raw_exchange(emulator, b"BREW /api/tenants HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert head.startswith("HTTP/1.1 501")
-    assert body["success"] is False
+    answer = exchange(emulator.base_url, b"BREW /api/tenants HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.head.startswith("HTTP/1.1 501")
+    assert answer.json()["success"] is False
 
 
 def test_chunked_request_body_is_read(emulator: Emulator, tenant_id: str) -> None:

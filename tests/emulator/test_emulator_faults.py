@@ -253,6 +253,40 @@ def test_request_log_records_method_path_status_duration(
     assert all(isinstance(e["duration_ms"], float) and e["duration_ms"] >= 0 for e in log)
 
 
+def test_every_request_is_in_the_log_when_its_answer_arrives(
+    clean_emulator: Emulator, tenant_id: str
+) -> None:
+    """The log is written before the answer leaves: a read right after an answer finds it."""
+    url = clean_emulator.tokens_url(tenant_id)
+    admin = f"{clean_emulator.base_url}/_emulator/requests"
+    with requests.Session() as api, requests.Session() as reader:
+
+        def logged() -> list[dict[str, Any]]:
+            entries: list[dict[str, Any]] = reader.get(admin, timeout=TIMEOUT).json()["requests"]
+            return entries
+
+        for round_ in range(40):
+            clean_emulator.add_faults(
+                [
+                    {"method": "PUT", "action": "status", "status": 503},
+                    {"method": "PATCH", "action": "reset"},
+                ]
+            )
+            steps = [("GET", 200), ("POST", 201), ("PUT", 503), ("PATCH", 0)]
+            for step, (method, status) in enumerate(steps):
+                if status == 0:
+                    with pytest.raises(requests.ConnectionError):
+                        api.request(method, url, headers=AUTH, timeout=TIMEOUT)
+                else:
+                    answer = api.request(method, url, json={"name": "n"}, headers=AUTH)
+                    assert answer.status_code == status
+                # Read at once, on another connection: the entry must already be there.
+                entries = logged()
+                assert len(entries) == len(steps) * round_ + step + 1
+                assert (entries[-1]["method"], entries[-1]["status"]) == (method, status)
+    assert len(clean_emulator.list_tokens(tenant_id)) == 40
+
+
 def test_keep_alive_session_uses_one_connection(clean_emulator: Emulator, tenant_id: str) -> None:
     with requests.Session() as session:
         for _ in range(2):
@@ -360,6 +394,12 @@ def test_admin_tenant_that_exists_is_409(emulator: Emulator, tenant_id: str) -> 
         ({"id": "a/b", "name": "x"}, "id"),
         ({"id": "a b", "name": "x"}, "id"),
         ({"id": "", "name": "x"}, "id"),
+        ({"id": ".", "name": "x"}, "id"),
+        ({"id": "..", "name": "x"}, "id"),
+        ({"id": "a\\b", "name": "x"}, "id"),
+        ({"id": "a\u0000b", "name": "x"}, "id"),
+        ({"id": "a\u007fb", "name": "x"}, "id"),
+        ({"id": "x" * 201, "name": "x"}, "id"),
         ({"id": "ok-id-1", "name": 5}, "name"),
         ({"id": "ok-id-2", "name": "x", "api_tokens": "lsk_"}, "api_tokens"),
         ({"id": "ok-id-3", "name": "x", "api_tokens": ["lsk_123"]}, "api_tokens[0]"),

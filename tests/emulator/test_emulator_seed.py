@@ -59,6 +59,26 @@ BAD_SEEDS = {
         "tenants: [{id: 'a b', name: A}]\napi_tokens: []\n",
         "tenants[0].id: must not contain",
     ),
+    "tenant-id-dot": (
+        "tenants: [{id: '.', name: A}]\napi_tokens: []\n",
+        "tenants[0].id: must not be '.'",
+    ),
+    "tenant-id-dot-dot": (
+        "tenants: [{id: '..', name: A}]\napi_tokens: []\n",
+        "tenants[0].id: must not be '..'",
+    ),
+    "tenant-id-backslash": (
+        "tenants: [{id: 'a\\b', name: A}]\napi_tokens: []\n",
+        "tenants[0].id: must not contain '/' or '\\'",
+    ),
+    "tenant-id-control-character": (
+        'tenants: [{id: "a\\x01b", name: A}]\napi_tokens: []\n',
+        "tenants[0].id: must not contain white space or control characters",
+    ),
+    "tenant-id-too-long": (
+        f"tenants: [{{id: {'a' * 201}, name: A}}]\napi_tokens: []\n",
+        "tenants[0].id: must be at most 200 characters",
+    ),
     "tenant-name-int": ("tenants: [{id: a, name: 5}]\napi_tokens: []\n", "tenants[0].name"),
     "duplicate-tenant": (
         "tenants: [{id: a, name: A}, {id: a, name: B}]\napi_tokens: []\n",
@@ -160,6 +180,7 @@ def test_main_returns_2_for_a_bad_seed(tmp_path: Path, capsys: pytest.CaptureFix
         "missing-api-tokens",
         "tenant-id-int",
         "tenant-id-slash",
+        "tenant-id-dot-dot",
         "token-short",
         "token-unknown-tenant",
     ],

@@ -119,12 +119,13 @@ def test_import_marker_left_on_a_replaced_resource_fails_check(
     assert "remove import_" in checked.failures[0][1]
 
 
-def test_importing_a_token_due_for_rotation_is_refused(
+def test_importing_a_token_due_for_rotation_by_the_servers_clock_is_refused(
     host: ProviderHost, isolated_emulator: Emulator
 ) -> None:
     tenant_id = isolated_emulator.new_tenant()
-    isolated_emulator.advance_clock(-80 * 86400)  # the token was issued 80 days ago
     live = isolated_emulator.create_token(tenant_id, "Okta", 90)
+    # 80 days later by the server's clock (this machine's clock says it was issued just now).
+    isolated_emulator.advance_clock(80 * 86400)
     config = {
         "localskills:apiToken": isolated_emulator.api_token,
         "localskills:baseUrl": isolated_emulator.base_url,

@@ -1,0 +1,95 @@
+"""``TenantListings``: one listing of a tenant's tokens, shared by the reads close together.
+
+A refresh reads every token, and the API can only list a tenant's tokens, all of them. The
+Terraform resource lists once per token: N listings for N tokens. This cache makes it one
+listing per tenant per burst of reads. It knows nothing of Pulumi or of HTTP: it is handed a
+function that lists a tenant.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from .records import ScimTokenRecord
+
+__all__ = ["TenantListings", "TokenFinder"]
+
+
+class TokenFinder(Protocol):
+    """What the provider needs to find tokens: :class:`TenantListings` is one."""
+
+    def find(self, tenant_id: str, token_id: str) -> ScimTokenRecord | None:
+        """The token, or None when its tenant does not hold it."""
+
+    def invalidate(self, tenant_id: str) -> None:
+        """Forget what is known of the tenant (this process changed it)."""
+
+
+class TenantListings:
+    """
+    One listing of a tenant's tokens shared by the reads that come close together.
+
+    A refresh reads every token; listing the tenant once per token (what the Terraform
+    resource does) costs N listings for N tokens. Here concurrent reads wait for one listing
+    in flight, later reads within ``ttl`` seconds reuse it, and this process's own creates and
+    deletes invalidate it. A token missing from a reused listing is looked for once more in a
+    fresh one before it is reported gone.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[str], list[ScimTokenRecord]],
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._ttl = ttl
+        self._clock = clock
+        self._guard = threading.Lock()
+        self._tenant_locks: dict[str, threading.Lock] = {}
+        self._cached: dict[str, tuple[float, dict[str, ScimTokenRecord]]] = {}
+        self._generation: dict[str, int] = {}
+
+    def find(self, tenant_id: str, token_id: str) -> ScimTokenRecord | None:
+        """The token, or None when the tenant's current list does not hold it."""
+        tokens, fresh = self._tokens(tenant_id, allow_cached=True)
+        record = tokens.get(token_id)
+        if record is None and not fresh:
+            tokens, _ = self._tokens(tenant_id, allow_cached=False)
+            record = tokens.get(token_id)
+        return record
+
+    def invalidate(self, tenant_id: str) -> None:
+        """Forget the tenant's listing (this process changed the tenant)."""
+        with self._guard:
+            self._cached.pop(tenant_id, None)
+            self._generation[tenant_id] = self._generation.get(tenant_id, 0) + 1
+
+    def _tokens(
+        self, tenant_id: str, *, allow_cached: bool
+    ) -> tuple[dict[str, ScimTokenRecord], bool]:
+        """The tenant's tokens by id, and whether this call fetched them."""
+        with self._guard:
+            lock = self._tenant_locks.setdefault(tenant_id, threading.Lock())
+        requested_at = self._clock()
+        with lock:
+            with self._guard:
+                cached = self._cached.get(tenant_id)
+                generation = self._generation.get(tenant_id, 0)
+            if cached is not None:
+                fetched_at, tokens = cached
+                # A listing fetched while this call waited is as fresh as one of its own.
+                if fetched_at >= requested_at or (
+                    allow_cached and self._clock() - fetched_at < self._ttl
+                ):
+                    return tokens, fetched_at >= requested_at
+            fetched_at = self._clock()
+            tokens = {record.id: record for record in self._fetch(tenant_id)}
+            with self._guard:
+                # A create or delete that ran meanwhile makes this listing unsafe to share.
+                if self._generation.get(tenant_id, 0) == generation and self._ttl > 0:
+                    self._cached[tenant_id] = (fetched_at, tokens)
+            return tokens, True

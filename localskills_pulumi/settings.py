@@ -1,0 +1,330 @@
+"""Every setting of localskills-pulumi, resolved in one place.
+
+A setting comes from, in order: an explicit argument, the stack configuration (as the engine
+hands it to the provider's ``configure``, keys namespaced ``localskills:...``), the environment,
+the default. The provider, :func:`~localskills_pulumi.get_scim_tokens` and the command line all
+resolve their settings here, so the same key means the same thing everywhere.
+
+============================  ======================================  ==========  ============
+stack config                  environment                             default     allowed
+============================  ======================================  ==========  ============
+``localskills:apiToken``      ``LOCALSKILLS_API_TOKEN``               (none)      ``lsk_...``
+``localskills:baseUrl``       ``LOCALSKILLS_BASE_URL``                localskills ``http(s)://``
+``localskills:requestTimeout`` ``LOCALSKILLS_REQUEST_TIMEOUT``        30          (0, 600] s
+``localskills:maxRetries``    ``LOCALSKILLS_MAX_RETRIES``             3           0 to 10
+``localskills:listingCacheSeconds`` ``LOCALSKILLS_LISTING_CACHE_SECONDS`` 5       0 to 3600 s
+============================  ======================================  ==========  ============
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError, CredentialsError
+from .identifiers import API_TOKEN_PREFIX
+
+__all__ = [
+    "CONFIG_KEYS",
+    "DEFAULT_BASE_URL",
+    "Credentials",
+    "Settings",
+    "base_url_problem",
+    "resolve_credentials",
+    "resolve_settings",
+]
+
+DEFAULT_BASE_URL = "https://localskills.sh"
+
+CONFIG_API_TOKEN = "localskills:apiToken"
+CONFIG_BASE_URL = "localskills:baseUrl"
+CONFIG_REQUEST_TIMEOUT = "localskills:requestTimeout"
+CONFIG_MAX_RETRIES = "localskills:maxRetries"
+CONFIG_LISTING_CACHE = "localskills:listingCacheSeconds"
+CONFIG_KEYS = (
+    CONFIG_API_TOKEN,
+    CONFIG_BASE_URL,
+    CONFIG_REQUEST_TIMEOUT,
+    CONFIG_MAX_RETRIES,
+    CONFIG_LISTING_CACHE,
+)
+"""Every stack config key the package reads."""
+
+ENV_API_TOKEN = "LOCALSKILLS_API_TOKEN"
+ENV_BASE_URL = "LOCALSKILLS_BASE_URL"
+ENV_REQUEST_TIMEOUT = "LOCALSKILLS_REQUEST_TIMEOUT"
+ENV_MAX_RETRIES = "LOCALSKILLS_MAX_RETRIES"
+ENV_LISTING_CACHE = "LOCALSKILLS_LISTING_CACHE_SECONDS"
+
+DEFAULT_REQUEST_TIMEOUT = 30.0
+MAX_REQUEST_TIMEOUT = 600.0
+DEFAULT_MAX_RETRIES = 3
+MAX_RETRIES = 10
+DEFAULT_LISTING_CACHE_SECONDS = 5.0
+MAX_LISTING_CACHE_SECONDS = 3600.0
+
+_STACK_CONFIG_SOURCE = "stack config"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A resolved API token and base URL, with where the token came from.
+
+    :param api_token: The API token (never shown by ``repr``).
+    :param base_url: The API's base URL, without a trailing ``/``.
+    :param token_source: Where the token was found, for messages, e.g. ``stack config
+           localskills:apiToken``.
+    :param refused_hint: What to tell the user when the API refuses the token (401).
+    """
+
+    api_token: str = field(repr=False)
+    base_url: str
+    token_source: str
+    refused_hint: str = ""
+
+    @property
+    def refused_message(self) -> str:
+        """What to tell the user when the API refuses the token (401)."""
+        return self.refused_hint or (
+            f"The API token was refused: check the token from {self.token_source}."
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the package needs to talk to the API, resolved and checked.
+
+    :param credentials: The API token and base URL.
+    :param request_timeout: Seconds a request may take, answer included.
+    :param max_retries: Retries after the first attempt.
+    :param listing_cache_seconds: How long reads of one tenant share one listing (0: never).
+    """
+
+    credentials: Credentials
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    listing_cache_seconds: float = DEFAULT_LISTING_CACHE_SECONDS
+
+
+def resolve_settings(
+    *,
+    config: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    api_token: str | None = None,
+    base_url: str | None = None,
+    request_timeout: float | None = None,
+    max_retries: int | None = None,
+    listing_cache_seconds: float | None = None,
+    context: str = "program",
+) -> Settings:
+    """Resolve and check every setting.
+
+    :param config: The stack configuration, keys namespaced (``localskills:apiToken``).
+    :param environ: The environment; ``os.environ`` when omitted.
+    :param api_token: An explicit API token; wins over everything else.
+    :param base_url: An explicit base URL; wins over everything else.
+    :param request_timeout: An explicit timeout in seconds; wins over config and environment.
+    :param max_retries: An explicit retry count; wins over config and environment.
+    :param listing_cache_seconds: An explicit listing cache time; wins over the rest.
+    :param context: ``"program"`` (a Pulumi program or provider: messages speak of stack
+           config) or ``"cli"`` (the command line: messages speak of the environment only).
+    :raises CredentialsError: no API token, or a malformed token or base URL.
+    :raises ConfigError: a number that is not a number, or out of its range.
+    """
+    credentials = resolve_credentials(
+        api_token, base_url, config=config, environ=environ, context=context
+    )
+    config = config or {}
+    env = os.environ if environ is None else environ
+    timeout = _number(
+        request_timeout,
+        config,
+        env,
+        CONFIG_REQUEST_TIMEOUT,
+        ENV_REQUEST_TIMEOUT,
+        DEFAULT_REQUEST_TIMEOUT,
+        low=0.0,
+        high=MAX_REQUEST_TIMEOUT,
+        low_open=True,
+        unit=" seconds",
+    )
+    retries = _number(
+        max_retries,
+        config,
+        env,
+        CONFIG_MAX_RETRIES,
+        ENV_MAX_RETRIES,
+        DEFAULT_MAX_RETRIES,
+        low=0,
+        high=MAX_RETRIES,
+        whole=True,
+    )
+    cache = _number(
+        listing_cache_seconds,
+        config,
+        env,
+        CONFIG_LISTING_CACHE,
+        ENV_LISTING_CACHE,
+        DEFAULT_LISTING_CACHE_SECONDS,
+        low=0.0,
+        high=MAX_LISTING_CACHE_SECONDS,
+        unit=" seconds",
+    )
+    return Settings(
+        credentials=credentials,
+        request_timeout=timeout,
+        max_retries=int(retries),
+        listing_cache_seconds=cache,
+    )
+
+
+def resolve_credentials(
+    api_token: str | None = None,
+    base_url: str | None = None,
+    *,
+    config: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    context: str = "program",
+) -> Credentials:
+    """Resolve the API token and base URL (see :func:`resolve_settings`).
+
+    :raises CredentialsError: no token anywhere, a token that is not ``lsk_...`` (or holds
+            characters no token has), or a base URL that is not an ``http(s)://host`` URL.
+    """
+    config = config or {}
+    env = os.environ if environ is None else environ
+    token, source = _first(
+        (api_token, "the api_token argument"),
+        (config.get(CONFIG_API_TOKEN), f"{_STACK_CONFIG_SOURCE} {CONFIG_API_TOKEN}"),
+        (env.get(ENV_API_TOKEN), f"environment variable {ENV_API_TOKEN}"),
+    )
+    if token is None:
+        if context == "cli":
+            raise CredentialsError(
+                f"No localskills API token is configured: set the {ENV_API_TOKEN} "
+                "environment variable to an lsk_... API token of a member of the tenant."
+            )
+        raise CredentialsError(
+            "No localskills API token is configured. Set it with "
+            f"`pulumi config set --secret {CONFIG_API_TOKEN} lsk_...` "
+            f"or the {ENV_API_TOKEN} environment variable."
+        )
+    if not token.startswith(API_TOKEN_PREFIX):
+        raise CredentialsError(
+            f"The localskills API token from {source} does not start with "
+            f"'{API_TOKEN_PREFIX}': use an API token created on localskills.sh "
+            "(not a SCIM token or another secret)."
+        )
+    if not all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in token):
+        raise CredentialsError(
+            f"The localskills API token from {source} is malformed: it holds characters no "
+            "API token has (white space, punctuation or non-ASCII letters); copy it again "
+            "from localskills.sh."
+        )
+
+    url, url_source = _first(
+        (base_url, "the base_url argument"),
+        (config.get(CONFIG_BASE_URL), f"{_STACK_CONFIG_SOURCE} {CONFIG_BASE_URL}"),
+        (env.get(ENV_BASE_URL), f"environment variable {ENV_BASE_URL}"),
+        (DEFAULT_BASE_URL, "the default"),
+    )
+    assert url is not None  # the default is never blank
+    problem = base_url_problem(url)
+    if problem:
+        raise CredentialsError(
+            f"The localskills base URL from {url_source} {problem}: it must look like "
+            f"'https://host' or 'http://127.0.0.1:8080', got {url!r}."
+        )
+    refused_hint = f"The API token was refused: check the token from {source}."
+    if source.startswith(_STACK_CONFIG_SOURCE):
+        refused_hint += (
+            " `pulumi refresh` and `pulumi destroy` use the stack config of the last "
+            f"`pulumi up`: if {CONFIG_API_TOKEN} was changed since, run `pulumi up` first."
+        )
+    return Credentials(
+        api_token=token,
+        base_url=url.rstrip("/"),
+        token_source=source,
+        refused_hint=refused_hint,
+    )
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the API's base URL (``http(s)://host[:port][/path]``), or None."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        return "does not parse"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not an http(s) URL with a host"
+    if parts.username is not None or parts.password is not None:
+        return "holds a user name or password (put the API token in its own setting)"
+    if parts.query or parts.fragment:
+        return "holds a query or fragment"
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "holds white space or control characters"
+    return None
+
+
+def _first(*candidates: tuple[Any, str]) -> tuple[str | None, str]:
+    """The first candidate that is a non-blank string, with its source."""
+    for value, source in candidates:
+        if isinstance(value, str) and value.strip():
+            return value.strip(), source
+    return None, ""
+
+
+def _number(
+    explicit: float | None,
+    config: Mapping[str, Any],
+    env: Mapping[str, str],
+    config_key: str,
+    env_key: str,
+    default: float,
+    *,
+    low: float,
+    high: float,
+    low_open: bool = False,
+    whole: bool = False,
+    unit: str = "",
+) -> float:
+    candidates: tuple[tuple[Any, str], ...] = (
+        (explicit, "the argument"),
+        (config.get(config_key), f"{_STACK_CONFIG_SOURCE} {config_key}"),
+        (env.get(env_key), f"environment variable {env_key}"),
+    )
+    for raw, source in candidates:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        allowed = (
+            f"a whole number from {low:g} to {high:g}"
+            if whole
+            else f"a number {'above' if low_open else 'from'} {low:g}"
+            f"{' and at most' if low_open else ' to'} {high:g}{unit}"
+        )
+        value: float | None
+        if isinstance(raw, bool):
+            value = None
+        elif isinstance(raw, (int, float)):
+            value = float(raw)
+        else:
+            try:
+                value = float(str(raw).strip())
+            except ValueError:
+                value = None
+        if (
+            value is None
+            or not math.isfinite(value)
+            or (whole and value != int(value))
+            or value < low
+            or (low_open and value == low)
+            or value > high
+        ):
+            raise ConfigError(f"{source} must be {allowed}, got {raw!r}.")
+        return value
+    return default
