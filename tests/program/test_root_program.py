@@ -139,27 +139,6 @@ def test_import_option_adopts_the_token_through_the_engine(
     assert [t["id"] for t in clean_emulator.list_tokens(tenant_id)] == [live["id"]]
 
 
-def test_rotation_with_import_still_set_is_refused_until_it_is_removed(
-    stack: Stack, emulator: Emulator, tenant_id: str
-) -> None:
-    live = emulator.create_token(tenant_id, "Okta")
-    composite = f"{tenant_id}/{live['id']}"
-    stack.up(adopt_program(composite))
-    urn = f"urn:pulumi:dev::{PROJECT}::{TYPE}::adopted"
-    stack.state.resources[urn].outputs["expires_at"] = "2000-01-01T00:00:00Z"
-    with pytest.raises(Exception, match="remove import_"):
-        stack.up(adopt_program(composite))
-    assert [t["id"] for t in emulator.list_tokens(tenant_id)] == [live["id"]]
-
-    def without_import() -> None:
-        ScimToken("adopted", tenant_id=tenant_id, name="Okta")
-
-    result = stack.up(without_import)
-    assert [step[0] for step in result.steps] == ["replace", "delete-replaced"]
-    remaining = [t["id"] for t in emulator.list_tokens(tenant_id)]
-    assert len(remaining) == 1 and remaining != [live["id"]]
-
-
 def test_get_reads_a_token_without_managing_it(
     stack: Stack, emulator: Emulator, tenant_id: str
 ) -> None:
