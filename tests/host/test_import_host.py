@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import PROVIDER_KEY, ProviderError, ProviderHost
+from localskills_pulumi.testing.host import ProviderError, ProviderHost
 from tests.host.scim import ROOT, props, scim_urn
 
 
