@@ -249,10 +249,23 @@ class HostPool:
             self._fill()
         return host
 
+    def spare_pids(self, *, wait: bool = False) -> list[int]:
+        """The process ids of the spares ready to be taken; with ``wait``, once all ``spares``
+        are ready (or a start failed)."""
+        with self._lock:
+            if wait:
+                self._fill()
+                while self._starting and not self._errors and not self._closed:
+                    self._lock.wait()
+            return [host.pid for host in self._ready if host.pid is not None]
+
     def close(self) -> None:
-        """Stop the spares; hosts already taken are their takers' to stop. Idempotent."""
+        """Stop the spares, waiting for those still starting; hosts already taken are their
+        takers' to stop. Idempotent."""
         with self._lock:
             self._closed = True
+            while self._starting:
+                self._lock.wait()
             ready, self._ready = self._ready, []
         for host in ready:
             host.stop()
