@@ -17,6 +17,8 @@ import threading
 from collections.abc import Mapping
 from typing import IO
 
+from .emulator import subprocess_environment
+
 __all__ = ["HOST_WORKERS", "HostProcess"]
 
 HOST_WORKERS = 4
@@ -30,7 +32,8 @@ class HostProcess:
     ``env`` holds extra environment variables on top of ``os.environ`` (the engine passes its own
     environment plus ``PULUMI_PROJECT``, ``PULUMI_CONFIG``). ``cwd`` is the process's working
     directory: with ``-m`` it is also the first entry of the host's ``sys.path``, so a provider
-    class pickled by reference must be importable from there (or from ``PYTHONPATH`` in ``env``).
+    class pickled by reference must be importable from there, from ``PYTHONPATH`` in ``env``, or
+    be this package's (whose location goes on the host's ``PYTHONPATH``).
     """
 
     def __init__(
@@ -54,9 +57,10 @@ class HostProcess:
         """Start the process and return the port it serves on."""
         if self._proc is not None:
             raise RuntimeError("the host process is already started")
-        env = {**os.environ, **self.env}
-        # The host writes its port with sys.stdout.buffer.write and never flushes.
-        env["PYTHONUNBUFFERED"] = "1"
+        # The package this process imported comes first on the host's path, so the host
+        # unpickles the very provider class the program pickled. PYTHONUNBUFFERED: the host
+        # writes its port with sys.stdout.buffer.write and never flushes.
+        env = {**subprocess_environment(), **self.env, "PYTHONUNBUFFERED": "1"}
         self._stdout_lines = []
         self._stderr_final = ""
         # Closed in stop_process(); a file rather than a pipe so a chatty provider never blocks.
