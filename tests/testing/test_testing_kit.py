@@ -26,8 +26,8 @@ from tests.testing.engine_support import (
     PROJECT,
     PROJECT_ROOT,
     SECRET_KEYS,
-    U,
     RecordingMocks,
+    U,
     echo_program,
 )
 
