@@ -13,7 +13,7 @@ from tests.program.support import ROOT, Stack
 
 @pytest.fixture(scope="module")
 def hosts() -> Iterator[HostPool]:
-    with HostPool(cwd=ROOT) as pool:
+    with HostPool(cwd=ROOT, spares=2) as pool:
         yield pool
 
 

@@ -19,9 +19,8 @@ def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def pool(log_path: Path) -> Iterator[HostPool]:
     """Fresh hosts for each operation, as the engine starts them."""
-    with HostPool(
-        env={"ECHO_PROVIDER_LOG": str(log_path), "PULUMI_PROJECT": PROJECT}, cwd=PROJECT_ROOT
-    ) as hosts:
+    env = {"ECHO_PROVIDER_LOG": str(log_path), "PULUMI_PROJECT": PROJECT}
+    with HostPool(env=env, cwd=PROJECT_ROOT, spares=2) as hosts:
         yield hosts
 
 
