@@ -317,3 +317,61 @@ def test_refresh_uses_the_last_ups_api_token_and_a_401_says_so(
         assert "localskills:apiToken" in raised.value.details
         assert not is_secret(raised.value.details)
         assert stack.api_token not in raised.value.details
+
+
+# -- options and parallel calls, with ScimToken ---------------------------------------------------
+
+
+def test_a_protected_token_is_neither_replaced_nor_revoked(
+    stack: Stack, emulator: Emulator, tenant_id: str
+) -> None:
+    stack.up(token_program(tenant_id, protect=True))
+    with pytest.raises(Exception, match="marked for protection"):
+        stack.up(token_program(tenant_id, token_name="Okta v2", protect=True))
+    with pytest.raises(Exception, match="protected"):
+        stack.up(lambda: None)
+    with pytest.raises(Exception, match="protected"):
+        stack.destroy()
+    assert_state_on_live_tokens_and_no_orphans(stack, emulator, tenant_id)
+
+
+def test_retain_on_delete_leaves_the_token_live_and_drops_it_from_state(
+    stack: Stack, emulator: Emulator, tenant_id: str
+) -> None:
+    result = stack.up(token_program(tenant_id, retain_on_delete=True))
+    assert stack.up(lambda: None).steps == [("delete", urn())]
+    assert stack.state.resources == {}
+    assert live_ids(emulator, tenant_id) == {result.outputs["token_id"]}
+
+
+def test_ignore_changes_keeps_the_token_when_an_ignored_input_changes(
+    stack: Stack, emulator: Emulator, tenant_id: str
+) -> None:
+    first = stack.up(token_program(tenant_id))
+    renamed = token_program(tenant_id, token_name="Okta v2", ignore_changes=["name"])
+    assert stack.up(renamed).steps == [("same", urn())]
+    assert unwrap(stack.state.resources[urn()].inputs["name"]) == "Okta"
+    assert live_ids(emulator, tenant_id) == {first.outputs["token_id"]}
+
+
+def many_tokens(tenant_id: str, count: int) -> Callable[[], None]:
+    def program() -> None:
+        for index in range(count):
+            ScimToken(f"t{index}", tenant_id=tenant_id, name=f"IdP {index}", expires_in_days=30)
+
+    return program
+
+
+def test_many_tokens_refresh_with_one_listing_and_destroy_revokes_them_all(
+    stack: Stack, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    stack.up(many_tokens(tenant_id, 8))
+    assert len(live_ids(clean_emulator, tenant_id)) == 8
+    clean_emulator.clear_requests()
+    steps = stack.refresh()
+    assert sorted(steps) == sorted(("refresh", urn(f"t{i}")) for i in range(8))
+    listings = [r for r in clean_emulator.requests_log() if r["method"] == "GET"]
+    assert len(listings) == 1  # 8 concurrent reads share one listing of the tenant
+    assert len(stack.destroy()) == 8
+    assert live_ids(clean_emulator, tenant_id) == set()
+    assert stack.state.resources == {}
