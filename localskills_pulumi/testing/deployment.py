@@ -16,6 +16,9 @@ Parallelism: nothing here holds a lock around a provider call. Registrations arr
 worker threads and proceed at once; refreshes and each antichain of deletes run on a thread pool
 (``--parallel``, default ``cpu_count * 4`` as in ``pkg/cmd/pulumi/up.go``); the dynamic host serves
 4 calls at a time. A lock guards only the run's own bookkeeping.
+
+Over 500 lines on purpose: this is one run's state machine, in the engine's order; every method
+reads and writes the run's state, and split up, the rules traced to the Go source would scatter.
 """
 
 from __future__ import annotations
