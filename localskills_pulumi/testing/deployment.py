@@ -335,6 +335,16 @@ class Deployment:
 
     # -- the program's resources -------------------------------------------------------------
 
+    def check_replace_targets(self) -> None:
+        """``ex.go`` ``checkTargets``: every ``--replace`` URN must be in the state, or the run
+        fails before the program runs."""
+        known = {*self.prior, *(p.urn for p in self.pending)}
+        missing = sorted(self.replace_urns - known)
+        if missing:
+            raise EngineError(
+                f"one or more targets could not be found in the stack: {', '.join(missing)}"
+            )
+
     def _claim(self, urn: str) -> ResourceState | None:
         with self._lock:
             if urn in self.seen:

@@ -231,6 +231,11 @@ class EngineMonitor(MockMonitor):
         """Refresh every resource of the state before the program runs (``up --refresh``)."""
         self._current_run().refresh_phase()
 
+    def check_targets(self) -> None:
+        """Fail the run if a ``--replace`` URN is not in the state, as the engine does before
+        running the program."""
+        self._current_run().check_replace_targets()
+
     @property
     def run_config(self) -> tuple[dict[str, Any], frozenset[str]]:
         """The namespaced stack config and secret keys of the current run."""
@@ -377,11 +382,12 @@ def run_program(
     )
     run_preview = monitor.preview if preview is None else preview
     errors: list[BaseException] = []
-    if refresh:
-        try:
+    try:
+        if refresh:
             monitor.refresh_state()
-        except BaseException as e:  # the update does not start; re-raised below
-            errors.append(e)
+        monitor.check_targets()
+    except BaseException as e:  # the update does not start; re-raised below
+        errors.append(e)
     ctx = contextvars.copy_context()
     run_config, secret_keys = monitor.run_config
 

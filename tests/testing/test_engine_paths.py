@@ -105,6 +105,15 @@ def test_targeted_replace_checks_without_olds_skips_diff_and_creates_before_dele
     assert delete["id"] == first.outputs["id"] != second.outputs["id"]
 
 
+def test_replacing_a_urn_that_is_not_in_the_stack_fails_before_the_program_runs(
+    engine: Engine,
+) -> None:
+    with pytest.raises(EngineError, match="could not be found in the stack"):
+        engine.run(echo_program("nt", {"name": "nt"}), replace=[U("nt")])
+    assert engine.methods() == []
+    assert engine.state.resources == {}
+
+
 def test_a_tainted_resource_is_replaced_once(engine: Engine) -> None:
     engine.run(echo_program("taint", {"name": "taint"}))
     engine.state.taint(U("taint"))
