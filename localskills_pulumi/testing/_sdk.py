@@ -3,7 +3,8 @@
 The kit plays the engine's part for a program run under mocks, so it needs a few of the SDK's
 internals: the pickler behind ``__provider`` (``pulumi.dynamic.dynamic.serialize_provider``), the
 SDK's own sync-over-async helpers (``pulumi.runtime.sync_await``), the mock monitor and engine
-(``pulumi.runtime.mocks.MockMonitor`` / ``MockEngine``) and the root-stack context variable. They
+(``pulumi.runtime.mocks.MockMonitor`` / ``MockEngine``), the root-stack context variable and the
+type of a preview's unknown values (``pulumi.output.Unknown``). They
 may change in any SDK release, so they are reached only through this module, which checks at
 import that the installed SDK is within :data:`SUPPORTED`: the range these names were read in
 (the SDK's source, 3.258 on) and tested with (3.272). Outside it the import fails with a message
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 __all__ = [
     "SUPPORTED",
     "MockMonitor",
+    "Unknown",
     "check_sdk_version",
     "configure_runtime",
     "ensure_event_loop",
@@ -70,6 +72,7 @@ check_sdk_version()
 from google.protobuf import empty_pb2  # noqa: E402
 from pulumi.dynamic.dynamic import ResourceProvider  # noqa: E402
 from pulumi.dynamic.dynamic import serialize_provider as _serialize_provider  # noqa: E402
+from pulumi.output import Unknown  # noqa: E402
 from pulumi.runtime import Settings, configure  # noqa: E402
 from pulumi.runtime import settings as _settings  # noqa: E402
 from pulumi.runtime.mocks import MockEngine, MockMonitor  # noqa: E402

@@ -32,9 +32,9 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
 from google.protobuf import empty_pb2, struct_pb2
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.proto import resource_pb2
 
 from ._sdk import MockMonitor, ensure_event_loop, sync_await
@@ -256,11 +256,7 @@ class EngineMonitor(MockMonitor):
     def _current_run(self) -> Deployment:
         with self._lock:
             if self._run is None:
-                from pulumi.runtime import settings as runtime_settings
-
-                self.begin_run(
-                    project=runtime_settings.get_project(), stack=runtime_settings.get_stack()
-                )
+                self.begin_run(project=pulumi.get_project(), stack=pulumi.get_stack())
             assert self._run is not None
             return self._run
 

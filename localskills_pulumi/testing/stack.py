@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from pulumi.runtime.mocks import Mocks
+from pulumi.runtime import Mocks
 
 from .engine import (
     EngineMonitor,

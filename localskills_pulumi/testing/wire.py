@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi.dynamic import ResourceProvider
-from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from ._sdk import serialize_provider
+from ._sdk import Unknown, serialize_provider
 
 __all__ = [
     "PROVIDER_KEY",
