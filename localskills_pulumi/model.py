@@ -265,9 +265,12 @@ class ScimTokenInputs:
         return props
 
     def outputs(self, record: ScimTokenRecord, token_value: Any) -> dict[str, Any]:
-        """The resource's outputs for a live token."""
+        """The resource's outputs for a live token. The import marker is never one: it asks
+        for an adoption, which is over once the token is in state."""
+        props = self.as_inputs()
+        props.pop(IMPORT_ID, None)
         return {
-            **self.as_inputs(),
+            **props,
             "token_id": record.id,
             "token_value": token_value,
             "created_at": record.created_at,

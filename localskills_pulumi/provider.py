@@ -8,6 +8,7 @@ that process, from ``configure`` and the environment, on first use.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from pulumi.dynamic import (
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
 from .client import LocalskillsClient
-from .errors import AdoptionError, TenantNotFoundError
+from .errors import AdoptionError, InputError, TenantNotFoundError
 from .listings import TenantListings, TokenFinder
 from .model import (
     IMPORT_ID,
@@ -111,6 +112,7 @@ class ScimTokenProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs before any request; the import marker may not ride a replacement."""
+        _RUN.checked()
         failures = [CheckFailure(prop, reason) for prop, reason in validate_inputs(news)]
         if news.get(IMPORT_ID) is not None and _managed(olds):
             changed = changed_inputs(olds, news)
@@ -129,42 +131,54 @@ class ScimTokenProvider(ResourceProvider):
         """
         Every changed input replaces; so does expiry. ``__provider`` and import_ never do.
 
-        A rotation while import_ is still set is refused here, at preview, rather than let the
-        replacement adopt the token it replaces (input changes are refused by ``check``).
+        Never raises on a live token: a refresh calls it on the refreshed state to show drift,
+        and a failure there would fail every refresh. (A due rotation with import_ still set is
+        refused by ``create``, which would otherwise adopt the token being replaced.)
         """
         replaces = changed_inputs(olds, news)
         rotate = news.get("rotate_before_days")
         if not is_unknown(rotate) and rotation_due(olds.get("expires_at"), rotate, self._now()):
             replaces.append("expires_at")
-            if news.get(IMPORT_ID) is not None:
-                raise AdoptionError(
-                    f"ScimToken {id_!r} expires at {olds.get('expires_at')} and is due for "
-                    "rotation, but import_ is still set and would adopt the very token being "
-                    "replaced: remove import_ from the resource options so a new token can be "
-                    "issued."
-                )
+        _RUN.diffed(id_, kept=not replaces)
         return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Issue a token, or adopt the one named by import_ without sending a POST."""
         inputs = ScimTokenInputs.from_props(props)
         if inputs.import_id is not None:
-            return self._adopt(inputs)
-        runtime = self._runtime()
-        issued = runtime.client.create_scim_token(
-            inputs.tenant_id, inputs.name, inputs.expires_in_days
-        )
-        runtime.listings.invalidate(inputs.tenant_id)
-        return CreateResult(
-            composite_id(inputs.tenant_id, issued.id),
-            inputs.outputs(issued, wrap_rpc_secret(issued.token)),
-        )
+            result = self._adopt(inputs)
+        else:
+            runtime = self._runtime()
+            issued = runtime.client.create_scim_token(
+                inputs.tenant_id, inputs.name, inputs.expires_in_days
+            )
+            runtime.listings.invalidate(inputs.tenant_id)
+            result = CreateResult(
+                composite_id(inputs.tenant_id, issued.id),
+                inputs.outputs(issued, wrap_rpc_secret(issued.token)),
+            )
+        _RUN.handed_back(result.id)
+        return result
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Refresh (or ``ScimToken.get``): find the token in its tenant's list."""
+        """
+        Refresh (or ``ScimToken.get``): find the token in its tenant's list.
+
+        A refresh (the props are the prior outputs, with ``token_id``) of a token that is gone
+        answers an empty ID: the engine drops it from state. A ``ScimToken.get`` (no prior
+        outputs) of one raises, naming the ID: the engine fails a read only when no outputs come
+        back, and the host always returns some, so an empty ID would give the program Nones.
+        The import marker is never returned: the adoption it asked for is over.
+        """
         tenant_id, token_id = parse_composite_id(id_, "ScimToken ID")
         record = self._runtime().listings.find(tenant_id, token_id)
         if record is None:
+            if props.get("token_id") is None:
+                raise InputError(
+                    f"ScimToken.get: tenant {tenant_id!r} has no SCIM token {token_id!r} "
+                    f"(ID {id_!r}): it never existed or was revoked. List its tokens with "
+                    f"`localskills-pulumi tokens list --tenant {tenant_id}`."
+                )
             return ReadResult("", {})
         expires_in_days = whole_number(props.get("expires_in_days"))
         inputs = ScimTokenInputs(
@@ -172,7 +186,6 @@ class ScimTokenProvider(ResourceProvider):
             name=record.name,
             expires_in_days=record.lifetime_days if expires_in_days is None else expires_in_days,
             rotate_before_days=whole_number(props.get("rotate_before_days")),
-            import_id=props.get(IMPORT_ID),
         )
         token_value = props.get("token_value")
         if is_rpc_secret(token_value):
@@ -189,8 +202,25 @@ class ScimTokenProvider(ResourceProvider):
         )
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """Revoke the token; one that is already gone counts as revoked."""
+        """
+        Revoke the token; one that is already gone counts as revoked.
+
+        A token this run keeps in state is never revoked by this run: one this process handed
+        back from ``create`` (issued, or adopted again through import_ when the engine replaced
+        the resource itself: ``--replace``, ``pulumi state taint``, ``replacement_trigger``, a
+        rename), or one a Diff of this run planned to keep. The delete then succeeds without a
+        request, and says so on stderr (the CLI shows it).
+        """
         tenant_id, token_id = parse_composite_id(id_, "ScimToken ID")
+        if _RUN.keeps(id_):
+            print(
+                f"localskills-pulumi: not revoking SCIM token {id_}: this run keeps it in the "
+                "stack (import_ adopted it again, or a resource still holds it). Remove import_ "
+                "from the resource options for a replacement to issue a new token.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return
         runtime = self._runtime()
         try:
             runtime.client.delete_scim_token(tenant_id, token_id)
@@ -263,3 +293,53 @@ def _managed(olds: Mapping[str, Any]) -> bool:
 
 
 _RUNTIME_LOCK = threading.Lock()
+
+
+class _RunMemory:
+    """
+    What this process, that is this engine run, keeps in state: so that ``delete`` never
+    revokes a token the stack goes on holding.
+
+    The engine starts one provider process per ``pulumi up``/``preview``/``refresh``/
+    ``destroy``, so this lasts one run. The provider cannot tell an import from a replacement
+    the engine started itself (both are a Check without olds and a Create), so with import_
+    still set such a replacement adopts the very token its delete phase then deletes; the safe
+    invariant is that no token this run hands back, or plans to keep, is revoked by this run.
+    Refusing in ``delete`` instead would leave the old instance pending deletion, and the next
+    run (a new process) would revoke the live token.
+
+    Kept: every ID ``create`` returned, and every ID a Diff planned to keep (no replacement:
+    the engine keeps it as a *same*), which covers the next run after a failed one, whose
+    pending delete names the token the live resource holds. A Diff before this process's first
+    Check is a refresh's drift Diff, which plans nothing (an ``up --refresh`` refreshes every
+    resource before the program registers any), so it keeps nothing; a later Diff that plans
+    a replacement forgets what an earlier one kept.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._handed_back: set[str] = set()
+        self._kept: set[str] = set()
+        self._checking = False
+
+    def checked(self) -> None:
+        with self._lock:
+            self._checking = True
+
+    def diffed(self, id_: str, *, kept: bool) -> None:
+        with self._lock:
+            if not kept:
+                self._kept.discard(id_)
+            elif self._checking:
+                self._kept.add(id_)
+
+    def handed_back(self, id_: str) -> None:
+        with self._lock:
+            self._handed_back.add(id_)
+
+    def keeps(self, id_: str) -> bool:
+        with self._lock:
+            return id_ in self._handed_back or id_ in self._kept
+
+
+_RUN = _RunMemory()

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.host import HostPool
 from tests.examples.support import ROOT
 
 
 @pytest.fixture(scope="module")
-def host() -> Iterator[ProviderHost]:
-    """One dynamic-provider host per test module: the host configures its provider once, with
-    one stack config, so each module keeps to one."""
-    with ProviderHost(cwd=ROOT) as running:
-        yield running
+def host() -> Iterator[HostPool]:
+    """Provider hosts for the module's runs: each run takes a fresh one, configured with that
+    run's stack config, as the engine starts one per `pulumi up`."""
+    with HostPool(cwd=ROOT) as hosts:
+        yield hosts

@@ -12,7 +12,7 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import EngineMonitor, EngineState, ProgramResult, run_program
-from localskills_pulumi.testing.host import ProviderHost, contains_secrets, is_secret, unwrap
+from localskills_pulumi.testing.host import HostPool, contains_secrets, is_secret, unwrap
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -74,14 +74,13 @@ def emulator_config(emulator: Emulator) -> dict[str, Any]:
 class ExampleStack:
     """One stack of an example project: its config, its state, and a run per `pulumi up`.
 
-    Every run goes through the module's one ``host``; the Python dynamic host configures its
-    provider once per process, so every run of a module must use the same stack config.
+    Each run takes a fresh provider host from ``host``, as the engine starts one per run.
     """
 
     example: str
     project: str
     emulator: Emulator
-    host: ProviderHost
+    host: HostPool
     config: dict[str, Any]
     mocks: RecordingMocks = field(default_factory=RecordingMocks)
     state: EngineState = field(default_factory=EngineState)

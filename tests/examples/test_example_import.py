@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import ProviderHost, unwrap
+from localskills_pulumi.testing.host import HostPool, unwrap
 from tests.examples.support import (
     EXAMPLES,
-    ROOT,
     SCIM_TOKEN_TYPE,
     ExampleStack,
     tenant_posts,
@@ -21,13 +19,6 @@ from tests.examples.support import (
 
 PROJECT = "localskills-import"
 TOKEN_NAME = "Okta SCIM Provisioning"
-
-
-@pytest.fixture
-def fresh_host() -> Iterator[ProviderHost]:
-    """For a run whose stack config differs from the module's."""
-    with ProviderHost(cwd=ROOT) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +40,7 @@ def import_config(existing: dict[str, Any], **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def stack(emulator: Emulator, host: ProviderHost, existing: dict[str, Any]) -> ExampleStack:
+def stack(emulator: Emulator, host: HostPool, existing: dict[str, Any]) -> ExampleStack:
     return ExampleStack("import", PROJECT, emulator, host, config=import_config(existing))
 
 
@@ -110,10 +101,10 @@ def test_the_program_after_the_import_keeps_the_token_as_is(
 
 
 def test_a_mismatched_lifetime_is_refused_with_the_fix(
-    emulator: Emulator, fresh_host: ProviderHost, existing: dict[str, Any]
+    emulator: Emulator, host: HostPool, existing: dict[str, Any]
 ) -> None:
     stack = ExampleStack(
-        "import", PROJECT, emulator, fresh_host, config=import_config(existing, expiresInDays="30")
+        "import", PROJECT, emulator, host, config=import_config(existing, expiresInDays="30")
     )
     with pytest.raises(Exception, match="set expires_in_days=365"):
         stack.up()
@@ -121,14 +112,14 @@ def test_a_mismatched_lifetime_is_refused_with_the_fix(
 
 
 def test_renaming_with_import_still_set_is_refused(
-    stack: ExampleStack, fresh_host: ProviderHost, existing: dict[str, Any]
+    stack: ExampleStack, host: HostPool, existing: dict[str, Any]
 ) -> None:
     stack.up()
     renamed = ExampleStack(
         "import",
         PROJECT,
         stack.emulator,
-        fresh_host,
+        host,
         config=import_config(existing, tokenName="Entra ID SCIM"),
         state=stack.state,
     )

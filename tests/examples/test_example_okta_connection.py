@@ -9,7 +9,7 @@ import pytest
 from pulumi.runtime import MockResourceArgs
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import ProviderHost, is_secret, unwrap
+from localskills_pulumi.testing.host import HostPool, is_secret, unwrap
 from tests.examples.support import (
     OKTA_CONNECTION_TYPE,
     SCIM_TOKEN_TYPE,
@@ -31,7 +31,7 @@ def module_tenant(emulator: Emulator) -> str:
 
 
 @pytest.fixture
-def stack(emulator: Emulator, host: ProviderHost, module_tenant: str) -> ExampleStack:
+def stack(emulator: Emulator, host: HostPool, module_tenant: str) -> ExampleStack:
     return ExampleStack(
         "okta-connection",
         PROJECT,

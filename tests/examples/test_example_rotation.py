@@ -10,7 +10,7 @@ import yaml
 
 from localskills_pulumi.client import parse_timestamp
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import UNKNOWN, ProviderHost, is_secret, unwrap
+from localskills_pulumi.testing.host import UNKNOWN, HostPool, is_secret, unwrap
 from tests.examples.support import EXAMPLES, SCIM_TOKEN_TYPE, ExampleStack, tenant_posts
 
 PROJECT = "localskills-rotation"
@@ -22,7 +22,7 @@ def module_tenant(emulator: Emulator) -> str:
 
 
 @pytest.fixture
-def stack(emulator: Emulator, host: ProviderHost, module_tenant: str) -> ExampleStack:
+def stack(emulator: Emulator, host: HostPool, module_tenant: str) -> ExampleStack:
     return ExampleStack("rotation", PROJECT, emulator, host, config={"tenantId": module_tenant})
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import EngineState
-from localskills_pulumi.testing.host import ProviderHost, is_secret, unwrap
+from localskills_pulumi.testing.host import HostPool, is_secret, unwrap
 from tests.examples.support import (
     OKTA_CONNECTION_TYPE,
     ROOT,
@@ -25,7 +25,7 @@ SCIM_BASE_URL = "https://localskills.sh/scim/v2"
 
 
 @pytest.fixture(scope="module")
-def root_exports(emulator: Emulator, host: ProviderHost) -> dict[str, Any]:
+def root_exports(emulator: Emulator, host: HostPool) -> dict[str, Any]:
     """The root program's exports after a `pulumi up` of its dev stack."""
     tenant_id = emulator.new_tenant("root")
     root = ExampleStack(
@@ -37,7 +37,7 @@ def root_exports(emulator: Emulator, host: ProviderHost) -> dict[str, Any]:
 
 
 def consumer(
-    emulator: Emulator, host: ProviderHost, stacks: dict[str, dict[str, Any]]
+    emulator: Emulator, host: HostPool, stacks: dict[str, dict[str, Any]]
 ) -> ExampleStack:
     return ExampleStack(
         "stack-reference",
@@ -51,7 +51,7 @@ def consumer(
 
 
 def test_okta_gets_the_root_stacks_token_still_secret(
-    emulator: Emulator, host: ProviderHost, root_exports: dict[str, Any]
+    emulator: Emulator, host: HostPool, root_exports: dict[str, Any]
 ) -> None:
     stack = consumer(emulator, host, {ROOT_STACK: root_exports})
     result = stack.up()
@@ -77,7 +77,7 @@ def test_okta_gets_the_root_stacks_token_still_secret(
 
 
 def test_a_root_stack_without_a_token_fails_naming_the_stack_and_output(
-    emulator: Emulator, host: ProviderHost, root_exports: dict[str, Any]
+    emulator: Emulator, host: HostPool, root_exports: dict[str, Any]
 ) -> None:
     # An imported token has no value: the root stack exports scim_token as None.
     exports = {**root_exports, "scim_token": None}
@@ -89,7 +89,7 @@ def test_a_root_stack_without_a_token_fails_naming_the_stack_and_output(
 
 @pytest.mark.parametrize("missing", ["rootStack", "oktaAppId", "scimBaseUrl"])
 def test_a_missing_config_value_fails_naming_it(
-    emulator: Emulator, host: ProviderHost, root_exports: dict[str, Any], missing: str
+    emulator: Emulator, host: HostPool, root_exports: dict[str, Any], missing: str
 ) -> None:
     stack = consumer(emulator, host, {ROOT_STACK: root_exports})
     del stack.config[missing]

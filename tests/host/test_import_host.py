@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import PROVIDER_KEY, ProviderError, ProviderHost
+from localskills_pulumi.testing.host import ProviderError, ProviderHost
 from tests.host.scim import ROOT, props, scim_urn
 
 
@@ -110,8 +110,9 @@ def test_import_marker_left_on_a_replaced_resource_fails_check(
 ) -> None:
     live = emulator.create_token(tenant_id, "Okta", None)
     composite = f"{tenant_id}/{live['id']}"
-    _, outs = adopt(host, tenant_id=tenant_id, name="Okta", import_id=composite)
-    olds_inputs = {k: outs[k] for k in (PROVIDER_KEY, "tenant_id", "name", "import_id")}
+    adopt(host, tenant_id=tenant_id, name="Okta", import_id=composite)
+    # The engine keeps the checked inputs, import marker included, as the prior inputs.
+    olds_inputs = props(tenant_id=tenant_id, name="Okta", import_id=composite)
     checked = host.check(
         scim_urn(), olds_inputs, props(tenant_id=tenant_id, name="Okta v2", import_id=composite)
     )

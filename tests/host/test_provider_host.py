@@ -228,14 +228,29 @@ def test_own_create_invalidates_the_shared_listing(
 
 
 def test_delete_revokes_and_a_missing_token_counts_as_deleted(
-    engine: Engine, host: ProviderHost, emulator: Emulator, tenant_id: str
+    host: ProviderHost, emulator: Emulator, tenant_id: str
 ) -> None:
-    id_, outs = engine.up(tenant_id=tenant_id, name="Okta")
+    # A token an earlier run created: this process never handed it back.
+    live = emulator.create_token(tenant_id, "Okta", 30)
+    id_ = f"{tenant_id}/{live['id']}"
+    outs = props(tenant_id=tenant_id, name="Okta", expires_in_days=30, token_id=live["id"])
     host.delete(id_, scim_urn(), outs)
     assert emulator.list_tokens(tenant_id) == []
     host.delete(id_, scim_urn(), outs)
-    token = unwrap(outs["token_value"])
-    assert emulator.scim_get_users(token).status_code == 401
+    assert emulator.scim_get_users(live["token"]).status_code == 401
+
+
+def test_delete_never_revokes_a_token_this_run_handed_back(
+    engine: Engine, host: ProviderHost, emulator: Emulator, tenant_id: str
+) -> None:
+    # One host process is one engine run: a token its create returned stays in the stack
+    # (e.g. import_ adopted it again when the engine replaced the resource itself).
+    id_, outs = engine.up(tenant_id=tenant_id, name="Okta")
+    host.delete(id_, scim_urn(), outs)
+    assert [t["id"] for t in emulator.list_tokens(tenant_id)] == [outs["token_id"]]
+    assert emulator.scim_get_users(unwrap(outs["token_value"])).status_code == 200
+    [line] = [ln for ln in host.stderr_text().splitlines() if id_ in ln]
+    assert "not revoking SCIM token" in line and "remove import_" in line.lower()
 
 
 def test_update_is_refused_with_a_clear_error(
@@ -326,8 +341,11 @@ def test_api_token_without_prefix_is_refused_before_any_request(
 def test_own_delete_invalidates_the_shared_listing(
     engine: Engine, host: ProviderHost, clean_emulator: Emulator, tenant_id: str
 ) -> None:
-    first_id, first = engine.up("first", tenant_id=tenant_id, name="a")
+    made = clean_emulator.create_token(tenant_id, "a", None)  # by an earlier run
+    first_id = f"{tenant_id}/{made['id']}"
+    first = props(tenant_id=tenant_id, name="a", token_id=made["id"])
     second_id, second = engine.up("second", tenant_id=tenant_id, name="b")
+    clean_emulator.clear_requests()
     assert host.read(second_id, scim_urn("second"), second).id == second_id
     host.delete(first_id, scim_urn("first"), first)
     assert host.read(first_id, scim_urn("first"), first).id == ""

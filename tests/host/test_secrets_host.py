@@ -64,8 +64,19 @@ def test_no_secret_reaches_logs_errors_failures_or_plain_outputs(
         expect_failure(lambda: host.create(scim_urn(), checked.inputs))
     finally:
         emulator.clear_faults()
-    host.delete(id_, scim_urn(), outs)
-    seen.append(host.read(id_, scim_urn(), outs))
+    host.delete(id_, scim_urn(), outs)  # handed back by this process: kept, says so on stderr
+    made = requests.post(  # by an earlier run
+        emulator.tokens_url(tenant_id),
+        json={"name": "Earlier"},
+        headers={"Authorization": f"Bearer {CANARY_API_TOKEN}"},
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+    earlier = made.json()["data"]
+    earlier_id = f"{tenant_id}/{earlier['id']}"
+    earlier_outs = props(tenant_id=tenant_id, name="Earlier", token_id=earlier["id"])
+    host.delete(earlier_id, scim_urn("earlier"), earlier_outs)
+    seen.append(host.read(earlier_id, scim_urn("earlier"), earlier_outs))
 
     seen.extend([PROVIDER, host.stderr_text(), host.stdout_text()])
     text = repr(seen)

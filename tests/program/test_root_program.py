@@ -4,7 +4,6 @@ sends ScimToken through Pulumi's real dynamic-provider host."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -12,43 +11,8 @@ import pytest
 
 from localskills_pulumi import ScimToken
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.engine import EngineMonitor, EngineState, NoMocks, run_program
-from localskills_pulumi.testing.host import UNKNOWN, ProviderHost, is_secret, unwrap
-
-ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "localskills-scim"
-TYPE = "pulumi-python:dynamic/localskills:ScimToken"
-
-
-class Stack:
-    """One stack of the root project: its state, and a `pulumi up` per run. Like the CLI, each
-    run starts its own provider host, configured with that run's stack config."""
-
-    def __init__(self, emulator: Emulator, tenant_id: str) -> None:
-        self.state = EngineState()
-        self.emulator = emulator
-        self.config: dict[str, Any] = {"tenantId": tenant_id}
-
-    def up(self, program: Any = ROOT / "__main__.py", preview: bool = False) -> Any:
-        with ProviderHost(cwd=ROOT) as host:
-            monitor = EngineMonitor(
-                NoMocks(),
-                host,
-                config={
-                    "localskills:apiToken": self.emulator.api_token,
-                    "localskills:baseUrl": self.emulator.base_url,
-                },
-                secret_config_keys={"localskills:apiToken"},
-                state=self.state,
-            )
-            return run_program(
-                program, monitor=monitor, project=PROJECT, config=self.config, preview=preview
-            )
-
-
-@pytest.fixture
-def stack(emulator: Emulator, tenant_id: str) -> Stack:
-    return Stack(emulator, tenant_id)
+from localskills_pulumi.testing.host import UNKNOWN, is_secret, unwrap
+from tests.program.support import PROJECT, TYPE, Stack
 
 
 def token_urn() -> str:
@@ -173,27 +137,6 @@ def test_import_option_adopts_the_token_through_the_engine(
 
     assert [step[0] for step in stack.up(without_import).steps] == ["same"]
     assert [t["id"] for t in clean_emulator.list_tokens(tenant_id)] == [live["id"]]
-
-
-def test_rotation_with_import_still_set_is_refused_until_it_is_removed(
-    stack: Stack, emulator: Emulator, tenant_id: str
-) -> None:
-    live = emulator.create_token(tenant_id, "Okta")
-    composite = f"{tenant_id}/{live['id']}"
-    stack.up(adopt_program(composite))
-    urn = f"urn:pulumi:dev::{PROJECT}::{TYPE}::adopted"
-    stack.state.resources[urn].outputs["expires_at"] = "2000-01-01T00:00:00Z"
-    with pytest.raises(Exception, match="remove import_"):
-        stack.up(adopt_program(composite))
-    assert [t["id"] for t in emulator.list_tokens(tenant_id)] == [live["id"]]
-
-    def without_import() -> None:
-        ScimToken("adopted", tenant_id=tenant_id, name="Okta")
-
-    result = stack.up(without_import)
-    assert [step[0] for step in result.steps] == ["replace", "delete-replaced"]
-    remaining = [t["id"] for t in emulator.list_tokens(tenant_id)]
-    assert len(remaining) == 1 and remaining != [live["id"]]
 
 
 def test_get_reads_a_token_without_managing_it(

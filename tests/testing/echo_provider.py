@@ -16,14 +16,22 @@ Behaviour, driven by inputs:
 - create/update: outputs are the inputs plus ``secretOut`` (a secret made with
   ``rpc.wrap_rpc_secret``), ``greeting`` and ``token`` (from config ``echo:greeting`` /
   ``echo:token`` as the provider's ``configure`` saw them).
-- read: an id starting with ``gone-`` reads as deleted (empty id); otherwise the props come back
-  with ``readId`` added.
+- read: an id starting with ``gone-``, or props with ``vanish`` set, read as deleted (empty id);
+  otherwise the props come back with ``readId`` added; with ``read_inputs`` set, ``value`` reads
+  as ``"drifted"`` and the inputs come back too, with that value and ``refreshed: True``.
+- ``diff_unknown``: diff leaves ``changes`` as None (the host answers DIFF_UNKNOWN).
+- ``barrier``: a method name (``"create"``, ``"read"``, ``"delete"``) that waits on a barrier of
+  ``$ECHO_BARRIER_PARTIES`` (default 4) calls in this process before answering, for at most
+  ``$ECHO_BARRIER_TIMEOUT`` seconds (default 30): it passes only if that many calls are in the
+  provider at the same time.
+- every output bag carries ``pid``, the host process's id; every log entry too.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from typing import Any
 
 import pulumi
@@ -42,6 +50,11 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 PROVIDER_KEY = "__provider"
+
+_BARRIER = threading.Barrier(
+    int(os.environ.get("ECHO_BARRIER_PARTIES", "4")),
+    timeout=float(os.environ.get("ECHO_BARRIER_TIMEOUT", "30")),
+)
 
 
 def _printable(value: Any) -> Any:
@@ -66,6 +79,7 @@ def _log(method: str, id_: str | None, props: dict[str, Any], **extra: Any) -> N
         "props": _printable(props),
         "unknown": sorted(k for k, v in props.items() if isinstance(v, Unknown)),
         "has_provider": PROVIDER_KEY in props,
+        "pid": os.getpid(),
         **extra,
     }
     with open(path, "a", encoding="utf-8") as f:
@@ -85,6 +99,13 @@ def _explode(method: str, props: dict[str, Any]) -> None:
     explode = props.get("explode")
     if explode is True or explode == method:
         raise RuntimeError(f"boom: {method} was asked to explode")
+    if props.get("barrier") == method:
+        try:
+            _BARRIER.wait()
+        except threading.BrokenBarrierError:
+            raise RuntimeError(
+                f"{method}: fewer than {_BARRIER.parties} calls reached the provider at once"
+            ) from None
 
 
 class EchoProvider(ResourceProvider):
@@ -100,6 +121,7 @@ class EchoProvider(ResourceProvider):
         outs["secretOut"] = rpc.wrap_rpc_secret(f"s3cret-{props.get('name')}")
         outs["greeting"] = getattr(self, "greeting", None)
         outs["token"] = getattr(self, "token", None)
+        outs["pid"] = os.getpid()
         return outs
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -113,6 +135,8 @@ class EchoProvider(ResourceProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         _log("diff", id_, news, olds=_printable(olds))
         _explode("diff", news)
+        if news.get("diff_unknown"):
+            return DiffResult(changes=None)
         if olds.get("name") != news.get("name"):
             return DiffResult(
                 changes=True, replaces=["name"], delete_before_replace=bool(news.get("dbr"))
@@ -133,10 +157,15 @@ class EchoProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         _log("read", id_, props)
         _explode("read", props)
-        if id_.startswith("gone-"):
+        if id_.startswith("gone-") or props.get("vanish"):
             # The host needs a dict here even for a missing resource (it sets __provider on it).
             return ReadResult(None, {})
-        return ReadResult(id_, {**self._outs(props), "readId": id_})
+        outs = {**self._outs(props), "readId": id_}
+        if props.get("read_inputs"):
+            inputs = {k: props[k] for k in ("name", "read_inputs") if k in props}
+            outs["value"] = "drifted"
+            return ReadResult(id_, outs, {**inputs, "value": "drifted", "refreshed": True})
+        return ReadResult(id_, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         _log("update", id_, news, olds=_printable(olds))
@@ -157,6 +186,7 @@ class Echo(Resource, module="echo", name="Echo"):
     greeting: pulumi.Output[Any]
     token: pulumi.Output[Any]
     readId: pulumi.Output[Any]
+    pid: pulumi.Output[int]
 
     def __init__(
         self,
@@ -164,7 +194,13 @@ class Echo(Resource, module="echo", name="Echo"):
         props: dict[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        outputs = {"secretOut": None, "greeting": None, "token": None, "readId": None}
+        outputs = {
+            "secretOut": None,
+            "greeting": None,
+            "token": None,
+            "readId": None,
+            "pid": None,
+        }
         super().__init__(EchoProvider(), resource_name, {**outputs, **props}, opts)
 
 

@@ -4,20 +4,15 @@ going through the real dynamic-provider host as the engine would send them."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 from localskills_pulumi.testing.engine import (
     CheckFailedError,
     EngineError,
     EngineMonitor,
-    EngineState,
-    ProgramResult,
     run_program,
 )
 from localskills_pulumi.testing.host import (
@@ -27,90 +22,16 @@ from localskills_pulumi.testing.host import (
     ProviderHost,
     is_secret,
     unwrap,
-    urn,
 )
-from tests.testing.echo_provider import ECHO_TYPE, Echo, read_log
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "echo"
-CONFIG = {"greeting": "hi", "token": "tok"}
-SECRET_KEYS = ["token"]
-
-
-class RecordingMocks(Mocks):
-    """Mocks for non-dynamic resources; records what reached them."""
-
-    def __init__(self) -> None:
-        self.new_resources: list[MockResourceArgs] = []
-
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        self.new_resources.append(args)
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
-
-
-@pytest.fixture(scope="module")
-def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("echo-engine") / "calls.jsonl"
-
-
-@pytest.fixture(scope="module")
-def host(log_path: Path) -> Iterator[ProviderHost]:
-    """One host for the module; the monitors configure it with the stack config on first use."""
-    with ProviderHost(
-        env={"ECHO_PROVIDER_LOG": str(log_path), "PULUMI_PROJECT": PROJECT}, cwd=PROJECT_ROOT
-    ) as running:
-        yield running
-
-
-class Engine:
-    """Runs programs against one stack state, logging which provider calls each run made."""
-
-    def __init__(self, host: ProviderHost, log_path: Path) -> None:
-        self.host = host
-        self.log_path = log_path
-        self.state = EngineState()
-        self.mocks = RecordingMocks()
-        self.calls: list[dict[str, Any]] = []
-
-    def run(self, program: Any, **kwargs: Any) -> ProgramResult:
-        monitor = EngineMonitor(
-            self.mocks, self.host, config=CONFIG, secret_config_keys=SECRET_KEYS, state=self.state
-        )
-        since = len(read_log(self.log_path))
-        try:
-            return run_program(program, monitor=monitor, project=PROJECT, **kwargs)
-        finally:
-            self.calls = [c for c in read_log(self.log_path)[since:] if c["method"] != "configure"]
-
-    def methods(self, name: str | None = None) -> list[str]:
-        """The provider methods called in the last run, for inputs named ``name`` if given."""
-        return [c["method"] for c in self.calls if name is None or c["props"].get("name") == name]
-
-
-@pytest.fixture
-def engine(host: ProviderHost, log_path: Path) -> Engine:
-    return Engine(host, log_path)
-
-
-def U(name: str) -> str:
-    return urn(ECHO_TYPE, name, project=PROJECT, stack="dev")
-
-
-def echo_program(name: str, props: dict[str, Any], **opts: Any) -> Callable[[], None]:
-    def program() -> None:
-        r = Echo(name, props, pulumi.ResourceOptions(**opts) if opts else None)
-        pulumi.export("id", r.id)
-        pulumi.export("name", r.name)
-        pulumi.export("secretOut", r.secretOut)
-        pulumi.export("greeting", r.greeting)
-        if "value" in props:
-            pulumi.export("value", r.value)
-
-    return program
-
+from tests.testing.echo_provider import Echo
+from tests.testing.engine_support import (
+    PROJECT,
+    PROJECT_ROOT,
+    Engine,
+    RecordingMocks,
+    U,
+    echo_program,
+)
 
 # -- create, same, update, replace -------------------------------------------------------------
 
@@ -229,13 +150,28 @@ def test_program_config_and_secret_config(engine: Engine) -> None:
     assert result.steps == []
 
 
-def test_a_host_configured_with_another_config_is_refused(
-    engine: Engine, host: ProviderHost
-) -> None:
-    engine.run(echo_program("cfg", {"name": "cfg"}))  # makes sure the host is configured
-    monitor = EngineMonitor(RecordingMocks(), host, config={"greeting": "other"})
-    with pytest.raises(EngineError, match="different stack config"):
-        run_program(echo_program("cfg2", {"name": "cfg2"}), monitor=monitor, project=PROJECT)
+def test_each_run_gets_a_fresh_host_configured_with_that_runs_config(engine: Engine) -> None:
+    first = engine.run(echo_program("fresh", {"name": "fresh"}))
+    [configure] = engine.configures
+    assert configure["greeting"] == "hi"
+    assert engine.pids() == {configure["pid"]}
+    engine.config["greeting"] = "hello again"
+    second = engine.run(echo_program("fresh", {"name": "fresh", "value": "2"}))
+    [configure2] = engine.configures
+    # Another process, configured once with the new config: the update's outputs carry it.
+    assert configure2["greeting"] == "hello again"
+    assert engine.pids() == {configure2["pid"]} != {configure["pid"]}
+    assert second.outputs["greeting"] == "hello again" != first.outputs["greeting"]
+
+
+def test_a_bare_host_configured_with_another_config_is_refused(log_path: Path) -> None:
+    env = {"ECHO_PROVIDER_LOG": str(log_path), "PULUMI_PROJECT": PROJECT}
+    with ProviderHost(env=env, cwd=PROJECT_ROOT) as host:
+        engine = Engine(host, log_path)
+        engine.run(echo_program("cfg", {"name": "cfg"}))
+        monitor = EngineMonitor(RecordingMocks(), host, config={"greeting": "other"})
+        with pytest.raises(EngineError, match="pass a HostPool"):
+            run_program(echo_program("cfg2", {"name": "cfg2"}), monitor=monitor, project=PROJECT)
 
 
 # -- deletes -----------------------------------------------------------------------------------
@@ -317,10 +253,29 @@ def test_get_reads_through_the_host_and_is_discarded_not_deleted(engine: Engine)
     assert engine.state.resources == {}
 
 
-def test_get_of_a_missing_resource_fails(engine: Engine) -> None:
-    program = echo_program("missing", {"name": "missing"}, id="gone-2")
-    with pytest.raises(EngineError, match="resource 'gone-2' does not exist"):
-        engine.run(program)
+def test_get_of_a_missing_resource_succeeds_with_no_outputs_as_the_engine_does(
+    engine: Engine,
+) -> None:
+    # ReadStep fails only when no outputs come back, and the dynamic host always returns
+    # __provider: a provider must raise to report a missing resource.
+    def program() -> None:
+        r = Echo("missing", {"name": "missing"}, pulumi.ResourceOptions(id="gone-2"))
+        pulumi.export("id", r.id)
+        pulumi.export("readId", r.readId)
+        pulumi.export("name", r.name)
+
+    result = engine.run(program)
+    assert result.steps == [("read", U("missing"))]
+    # Only what the program passed comes back; nothing the provider would have read.
+    assert result.outputs == {"id": "gone-2", "name": "missing"}
+
+
+def test_get_sends_the_programs_inputs_as_both_inputs_and_state(engine: Engine) -> None:
+    engine.run(echo_program("getter", {"name": "getter", "value": "v"}, id="echo-getter-1"))
+    [read] = engine.calls
+    assert read["method"] == "read" and read["id"] == "echo-getter-1"
+    assert read["props"]["name"] == "getter" and read["props"]["value"] == "v"
+    assert read["has_provider"]
 
 
 def test_import_fails_in_the_host_as_it_would_for_real(engine: Engine) -> None:
