@@ -32,11 +32,13 @@ class TenantListings:
     """
     One listing of a tenant's tokens shared by the reads that come close together.
 
-    A refresh reads every token; listing the tenant once per token (what the Terraform
-    resource does) costs N listings for N tokens. Here concurrent reads wait for one listing
-    in flight, later reads within ``ttl`` seconds reuse it, and this process's own creates and
-    deletes invalidate it. A token missing from a reused listing is looked for once more in a
-    fresh one before it is reported gone.
+    A refresh reads every token, and a plan checks that every token is still live; listing
+    the tenant once per token (what the Terraform resource does) costs N listings for N
+    tokens. Here concurrent reads wait for one listing in flight (and share its failure, so a
+    tenant that cannot be listed costs one failed listing, not one per token), later reads
+    within ``ttl`` seconds reuse it, and this process's own deletes invalidate it. A token
+    missing from a reused listing is looked for once more in a fresh one before it is reported
+    gone, so sharing never makes a live token look revoked.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class TenantListings:
         self._tenant_locks: dict[str, threading.Lock] = {}
         self._cached: dict[str, tuple[float, dict[str, ScimTokenRecord]]] = {}
         self._generation: dict[str, int] = {}
+        self._failed: dict[str, tuple[float, Exception]] = {}
 
     def find(self, tenant_id: str, token_id: str) -> ScimTokenRecord | None:
         """The token, or None when the tenant's current list does not hold it."""
@@ -79,6 +82,10 @@ class TenantListings:
             with self._guard:
                 cached = self._cached.get(tenant_id)
                 generation = self._generation.get(tenant_id, 0)
+                failed = self._failed.get(tenant_id)
+            if failed is not None and failed[0] >= requested_at:
+                # A listing that started after this call asked, and failed: the same answer.
+                raise failed[1]
             if cached is not None:
                 fetched_at, tokens = cached
                 # A listing fetched while this call waited is as fresh as one of its own.
@@ -87,9 +94,15 @@ class TenantListings:
                 ):
                     return tokens, fetched_at >= requested_at
             fetched_at = self._clock()
-            tokens = {record.id: record for record in self._fetch(tenant_id)}
+            try:
+                tokens = {record.id: record for record in self._fetch(tenant_id)}
+            except Exception as exc:
+                with self._guard:
+                    self._failed[tenant_id] = (fetched_at, exc)
+                raise
             with self._guard:
-                # A create or delete that ran meanwhile makes this listing unsafe to share.
+                self._failed.pop(tenant_id, None)
+                # A delete that ran meanwhile makes this listing unsafe to share.
                 if self._generation.get(tenant_id, 0) == generation and self._ttl > 0:
                     self._cached[tenant_id] = (fetched_at, tokens)
             return tokens, True

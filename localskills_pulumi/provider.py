@@ -28,7 +28,7 @@ from pulumi.dynamic import (
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
 from .client import LocalskillsClient
-from .errors import AdoptionError, InputError, TenantNotFoundError
+from .errors import AdoptionError, InputError, LocalskillsError, TenantNotFoundError
 from .listings import TenantListings, TokenFinder
 from .model import (
     IMPORT_ID,
@@ -42,7 +42,7 @@ from .model import (
     validate_inputs,
     whole_number,
 )
-from .settings import CONFIG_KEYS, Settings, resolve_settings
+from .settings import CONFIG_KEYS, Settings, check_liveness_setting, resolve_settings
 
 __all__ = ["ScimTokenProvider"]
 
@@ -139,8 +139,39 @@ class ScimTokenProvider(ResourceProvider):
         rotate = news.get("rotate_before_days")
         if not is_unknown(rotate) and rotation_due(olds.get("expires_at"), rotate, self._now()):
             replaces.append("expires_at")
+        if not replaces and self._revoked(id_):
+            replaces.append("token_id")
         _RUN.diffed(id_, kept=not replaces)
         return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
+
+    def _revoked(self, id_: str) -> bool:
+        """
+        Whether the token was revoked outside Pulumi: it is missing from its tenant's listing
+        (shared by every diff of the run, so one listing per tenant). Never raises: when the
+        tenant cannot be listed, nothing is planned for liveness and one warning per tenant
+        says so on stderr (the CLI shows it).
+        """
+        try:
+            tenant_id, token_id = parse_composite_id(id_, "ScimToken ID")
+        except InputError:
+            return False
+        if _RUN.liveness_off(tenant_id):
+            return False
+        try:
+            if not check_liveness_setting(self.__dict__.get("_config", {})):
+                return False
+            return self._runtime().listings.find(tenant_id, token_id) is None
+        except LocalskillsError as exc:
+            if _RUN.turn_liveness_off(tenant_id):
+                print(
+                    f"localskills-pulumi: warning: could not list the SCIM tokens of tenant "
+                    f"{tenant_id!r} to check that they are still live ({exc}). Planning no "
+                    "replacement for a token revoked outside Pulumi in this tenant; run "
+                    "`pulumi refresh` once the API answers.",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return False
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Issue a token, or adopt the one named by import_ without sending a POST."""
@@ -152,7 +183,6 @@ class ScimTokenProvider(ResourceProvider):
             issued = runtime.client.create_scim_token(
                 inputs.tenant_id, inputs.name, inputs.expires_in_days
             )
-            runtime.listings.invalidate(inputs.tenant_id)
             result = CreateResult(
                 composite_id(inputs.tenant_id, issued.id),
                 inputs.outputs(issued, wrap_rpc_secret(issued.token)),
@@ -321,6 +351,7 @@ class _RunMemory:
         self._handed_back: set[str] = set()
         self._kept: set[str] = set()
         self._checking = False
+        self._liveness_off: set[str] = set()
 
     def checked(self) -> None:
         with self._lock:
@@ -332,6 +363,17 @@ class _RunMemory:
                 self._kept.discard(id_)
             elif self._checking:
                 self._kept.add(id_)
+
+    def liveness_off(self, tenant_id: str) -> bool:
+        with self._lock:
+            return tenant_id in self._liveness_off
+
+    def turn_liveness_off(self, tenant_id: str) -> bool:
+        """Stop checking the tenant's liveness for this run; True the first time."""
+        with self._lock:
+            first = tenant_id not in self._liveness_off
+            self._liveness_off.add(tenant_id)
+            return first
 
     def handed_back(self, id_: str) -> None:
         with self._lock:

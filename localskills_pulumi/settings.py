@@ -12,7 +12,8 @@ stack config                  environment                             default   
 ``localskills:baseUrl``       ``LOCALSKILLS_BASE_URL``                localskills ``http(s)://``
 ``localskills:requestTimeout`` ``LOCALSKILLS_REQUEST_TIMEOUT``        30          (0, 600] s
 ``localskills:maxRetries``    ``LOCALSKILLS_MAX_RETRIES``             3           0 to 10
-``localskills:listingCacheSeconds`` ``LOCALSKILLS_LISTING_CACHE_SECONDS`` 5       0 to 3600 s
+``localskills:listingCacheSeconds`` ``LOCALSKILLS_LISTING_CACHE_SECONDS`` 300     0 to 3600 s
+``localskills:checkLiveness`` ``LOCALSKILLS_CHECK_LIVENESS``          true        true, false
 ============================  ======================================  ==========  ============
 """
 
@@ -34,6 +35,7 @@ __all__ = [
     "Credentials",
     "Settings",
     "base_url_problem",
+    "check_liveness_setting",
     "resolve_credentials",
     "resolve_settings",
 ]
@@ -45,12 +47,14 @@ CONFIG_BASE_URL = "localskills:baseUrl"
 CONFIG_REQUEST_TIMEOUT = "localskills:requestTimeout"
 CONFIG_MAX_RETRIES = "localskills:maxRetries"
 CONFIG_LISTING_CACHE = "localskills:listingCacheSeconds"
+CONFIG_CHECK_LIVENESS = "localskills:checkLiveness"
 CONFIG_KEYS = (
     CONFIG_API_TOKEN,
     CONFIG_BASE_URL,
     CONFIG_REQUEST_TIMEOUT,
     CONFIG_MAX_RETRIES,
     CONFIG_LISTING_CACHE,
+    CONFIG_CHECK_LIVENESS,
 )
 """Every stack config key the package reads."""
 
@@ -59,12 +63,13 @@ ENV_BASE_URL = "LOCALSKILLS_BASE_URL"
 ENV_REQUEST_TIMEOUT = "LOCALSKILLS_REQUEST_TIMEOUT"
 ENV_MAX_RETRIES = "LOCALSKILLS_MAX_RETRIES"
 ENV_LISTING_CACHE = "LOCALSKILLS_LISTING_CACHE_SECONDS"
+ENV_CHECK_LIVENESS = "LOCALSKILLS_CHECK_LIVENESS"
 
 DEFAULT_REQUEST_TIMEOUT = 30.0
 MAX_REQUEST_TIMEOUT = 600.0
 DEFAULT_MAX_RETRIES = 3
 MAX_RETRIES = 10
-DEFAULT_LISTING_CACHE_SECONDS = 5.0
+DEFAULT_LISTING_CACHE_SECONDS = 300.0
 MAX_LISTING_CACHE_SECONDS = 3600.0
 
 _STACK_CONFIG_SOURCE = "stack config"
@@ -102,12 +107,15 @@ class Settings:
     :param request_timeout: Seconds a request may take, answer included.
     :param max_retries: Retries after the first attempt.
     :param listing_cache_seconds: How long reads of one tenant share one listing (0: never).
+    :param check_liveness: Whether a plan looks each token up in its tenant's listing, and
+           replaces one revoked outside Pulumi.
     """
 
     credentials: Credentials
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     listing_cache_seconds: float = DEFAULT_LISTING_CACHE_SECONDS
+    check_liveness: bool = True
 
 
 def resolve_settings(
@@ -119,6 +127,7 @@ def resolve_settings(
     request_timeout: float | None = None,
     max_retries: int | None = None,
     listing_cache_seconds: float | None = None,
+    check_liveness: bool | None = None,
     context: str = "program",
 ) -> Settings:
     """Resolve and check every setting.
@@ -130,6 +139,7 @@ def resolve_settings(
     :param request_timeout: An explicit timeout in seconds; wins over config and environment.
     :param max_retries: An explicit retry count; wins over config and environment.
     :param listing_cache_seconds: An explicit listing cache time; wins over the rest.
+    :param check_liveness: An explicit liveness switch; wins over the rest.
     :param context: ``"program"`` (a Pulumi program or provider: messages speak of stack
            config) or ``"cli"`` (the command line: messages speak of the environment only).
     :raises CredentialsError: no API token, or a malformed token or base URL.
@@ -179,6 +189,9 @@ def resolve_settings(
         request_timeout=timeout,
         max_retries=int(retries),
         listing_cache_seconds=cache,
+        check_liveness=_switch(
+            check_liveness, config, env, CONFIG_CHECK_LIVENESS, ENV_CHECK_LIVENESS, True
+        ),
     )
 
 
@@ -277,6 +290,48 @@ def _first(*candidates: tuple[Any, str]) -> tuple[str | None, str]:
         if isinstance(value, str) and value.strip():
             return value.strip(), source
     return None, ""
+
+
+def check_liveness_setting(
+    config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> bool:
+    """Just the liveness switch (a plan may run without credentials; this needs none).
+
+    :raises ConfigError: a value that is not true or false.
+    """
+    env = os.environ if environ is None else environ
+    return _switch(None, config or {}, env, CONFIG_CHECK_LIVENESS, ENV_CHECK_LIVENESS, True)
+
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def _switch(
+    explicit: bool | None,
+    config: Mapping[str, Any],
+    env: Mapping[str, str],
+    config_key: str,
+    env_key: str,
+    default: bool,
+) -> bool:
+    candidates: tuple[tuple[Any, str], ...] = (
+        (explicit, "the argument"),
+        (config.get(config_key), f"{_STACK_CONFIG_SOURCE} {config_key}"),
+        (env.get(env_key), f"environment variable {env_key}"),
+    )
+    for raw, source in candidates:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ConfigError(f"{source} must be true or false, got {raw!r}.")
+    return default
 
 
 def _number(

@@ -144,3 +144,33 @@ def test_a_missing_config_value_fails_naming_it_before_any_token_is_issued(
         stack.up()
     assert tenant_posts(clean_emulator, module_tenant) == []
     assert stack.mocks.registrations == []
+
+
+def test_a_token_revoked_outside_pulumi_is_replaced_by_a_plain_up_and_okta_gets_the_new_one(
+    stack: ExampleStack, clean_emulator: Emulator, module_tenant: str
+) -> None:
+    emulator = clean_emulator
+    first = stack.up()
+    token_urn = stack.urn(SCIM_TOKEN_TYPE, "okta-scim-token")
+    old_id = first.outputs["scim_token_id"]
+    old_token = unwrap(first.resources[token_urn].state["token_value"])
+    # Someone revokes it in the localskills console (a leak drill).
+    assert emulator.delete_token(module_tenant, old_id) == 200
+    emulator.clear_requests()
+
+    result = stack.up()  # no --refresh
+
+    assert result.steps == [
+        ("replace", token_urn, ("token_id",)),
+        ("delete-replaced", token_urn),
+    ]
+    new_id = result.outputs["scim_token_id"]
+    _, second_connection = stack.mocks.of_type(OKTA_CONNECTION_TYPE)
+    new_token, secret = secret_at(second_connection.inputs, "profile", "token")
+    assert secret and new_token != old_token
+    assert emulator.scim_get_users(new_token).status_code == 200
+    # State ends on the live token, the only one of the tenant's left by this stack.
+    assert unwrap(stack.state.resources[token_urn].outputs["token_id"]) == new_id
+    assert new_id in live_ids(emulator, module_tenant)
+    assert old_id not in live_ids(emulator, module_tenant)
+    assert len(tenant_posts(emulator, module_tenant)) == 1

@@ -137,17 +137,19 @@ def test_an_unknown_input_in_a_preview_counts_as_a_change(
 )
 def test_expiry_plans_a_replacement_with_expires_at_as_the_reason(
     host: ProviderHost,
+    emulator: Emulator,
     tenant_id: str,
     expires_in: timedelta,
     rotate_before_days: int | None,
     due: bool,
 ) -> None:
     now = datetime.now(timezone.utc)
+    live = emulator.create_token(tenant_id, "Okta", 90)  # live: only expiry can replace it
     inputs = {"tenant_id": tenant_id, "name": "Okta", "expires_in_days": 90}
     if rotate_before_days:
         inputs["rotate_before_days"] = rotate_before_days
-    olds = {**props(**inputs), "token_id": "abc", "expires_at": iso(now + expires_in)}
-    diff = host.diff(f"{tenant_id}/abc", scim_urn(), olds, props(**inputs))
+    olds = {**props(**inputs), "token_id": live["id"], "expires_at": iso(now + expires_in)}
+    diff = host.diff(f"{tenant_id}/{live['id']}", scim_urn(), olds, props(**inputs))
     assert diff.replaces == (["expires_at"] if due else [])
     assert diff.delete_before_replace is False
 
