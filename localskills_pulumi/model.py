@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ __all__ = [
     "IMPORT_ID",
     "INPUT_NAMES",
     "OUTPUT_NAMES",
+    "RECORD_OUTPUT_NAMES",
     "ImportIdError",
     "ScimTokenInputs",
     "changed_inputs",
@@ -37,14 +38,9 @@ __all__ = [
 INPUT_NAMES = ("tenant_id", "name", "expires_in_days", "rotate_before_days")
 # Set by the resource class from `opts.import_`; never part of a diff.
 IMPORT_ID = "import_id"
-OUTPUT_NAMES = (
-    *INPUT_NAMES,
-    "token_id",
-    "token_value",
-    "created_at",
-    "expires_at",
-    "last_used_at",
-)
+# The record's fields that are outputs as they are (its id is `token_id`; its name is an input).
+RECORD_OUTPUT_NAMES = tuple(f.name for f in fields(ScimTokenRecord) if f.name not in ("id", "name"))
+OUTPUT_NAMES = (*INPUT_NAMES, "token_id", "token_value", *RECORD_OUTPUT_NAMES)
 
 
 def is_unknown(value: Any) -> bool:
@@ -273,7 +269,5 @@ class ScimTokenInputs:
             **props,
             "token_id": record.id,
             "token_value": token_value,
-            "created_at": record.created_at,
-            "expires_at": record.expires_at,
-            "last_used_at": record.last_used_at,
+            **{name: getattr(record, name) for name in RECORD_OUTPUT_NAMES},
         }
