@@ -63,7 +63,7 @@ from .identifiers import id_problem, redact
 from .records import IssuedScimToken, ScimTokenRecord, format_timestamp, parse_timestamp
 from .retry import MAX_RETRY_AFTER_SECONDS, RETRY_STATUSES, RetryPolicy
 from .settings import DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT, Credentials, Settings
-from .transport import BodyTooLarge, DeadlineAdapter, read_body
+from .transport import BodyTooLarge, DeadlineAdapter, NoRedirectSession, read_body
 
 __all__ = [
     "ANSWER_BODY_LIMIT",
@@ -169,7 +169,7 @@ class LocalskillsClient:
         self._adapter = DeadlineAdapter(
             deadline=self._timeout, max_retries=self._retry, pool_maxsize=pool_size
         )
-        self._session = requests.Session()
+        self._session = NoRedirectSession()
         # Read the environment's proxy and CA bundle settings once, not on every request
         # (requests rescans the environment, and looks for a .netrc, per request otherwise).
         self._session.proxies.update(requests.utils.get_environ_proxies(credentials.base_url))
@@ -177,7 +177,6 @@ class LocalskillsClient:
             os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         )
         self._session.trust_env = False
-        self._session.max_redirects = 0
         self._session.mount("http://", self._adapter)
         self._session.mount("https://", self._adapter)
         self._session.headers.update(

@@ -199,7 +199,10 @@ class _Fields:
             self._fail(f"field {key!r} must be an ISO 8601 timestamp string, got {_kind(value)}")
         try:
             parse_timestamp(value)
+            parsed = True
         except (ValueError, OverflowError):
+            parsed = False
+        if not parsed:  # raised outside the except: no chained ValueError in the traceback
             self._fail(f"field {key!r} is not an ISO 8601 timestamp: {_show(value)}")
         return str(value)
 

@@ -31,7 +31,14 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
-__all__ = ["DRAIN_LIMIT", "Attempt", "BodyTooLarge", "DeadlineAdapter", "read_body"]
+__all__ = [
+    "DRAIN_LIMIT",
+    "Attempt",
+    "BodyTooLarge",
+    "DeadlineAdapter",
+    "NoRedirectSession",
+    "read_body",
+]
 
 _CHUNK_BYTES = 64 * 1024
 DRAIN_LIMIT = 64 * 1024
@@ -221,6 +228,20 @@ def _expire(owner: tuple[Attempt, int], conn: _DeadlineConnectionMixin) -> None:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+class NoRedirectSession(requests.Session):
+    """A ``requests.Session`` that never follows a redirect, and never prepares one either.
+
+    With ``allow_redirects=False`` a plain session still works out the next request of a
+    redirect (``Response.next``): it reads the redirect's whole body, and raises
+    ``TooManyRedirects`` or ``UnicodeDecodeError`` on what the server put in it. Here a
+    redirect is an answer like any other, for the caller to refuse.
+    """
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        """No redirect is ever followed: there is never a target."""
+        return None
 
 
 def read_body(response: requests.Response, limit: int, *, truncate: bool = False) -> bytes:

@@ -30,6 +30,7 @@ __all__ = [
     "Connection",
     "HostileServer",
     "Request",
+    "Responder",
     "Router",
     "answer",
     "endless",
@@ -116,12 +117,12 @@ class HostileServer:
 
     :param responder: Called for each request with the connection; writes the answer.
     :param max_seconds: The longest any connection lives, whatever the responder does.
-    :param send_buffer: ``SO_SNDBUF`` of accepted sockets (small: the count of bytes sent stays
-           close to what the client read).
+    :param send_buffer: ``SO_SNDBUF`` of accepted sockets: what the kernel takes beyond what the
+           client read, so ``Request.sent`` stays close to the bytes the client read.
     """
 
     def __init__(
-        self, responder: Responder, *, max_seconds: float = 120.0, send_buffer: int = 16384
+        self, responder: Responder, *, max_seconds: float = 120.0, send_buffer: int = 256 * 1024
     ) -> None:
         self.responder = responder
         self.max_seconds = max_seconds
@@ -200,11 +201,12 @@ class HostileServer:
         while not self._stopping.is_set():
             try:
                 sock, _ = self._listener.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.send_buffer)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 conn = Connection(
                     len(self.connections),
@@ -250,7 +252,7 @@ class HostileServer:
                 return None, b""
         head, _, rest = buffer.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        method, path, _ = (lines[0].split(" ", 2) + ["", ""])[:3]
+        method, path, _ = [*lines[0].split(" ", 2), "", ""][:3]
         headers: dict[str, str] = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
@@ -340,7 +342,9 @@ class Router:
     """
 
     def __init__(self, routes: Mapping[tuple[str, str], Responder]) -> None:
-        self.routes = [(method, re.compile(pattern), fn) for (method, pattern), fn in routes.items()]
+        self.routes = [
+            (method, re.compile(pattern), fn) for (method, pattern), fn in routes.items()
+        ]
 
     def __call__(self, request: Request, conn: Connection) -> bool:
         for method, pattern, fn in self.routes:

@@ -13,6 +13,7 @@ from localskills_pulumi import errors
 from localskills_pulumi.testing.emulator import DEMO_API_TOKEN
 from localskills_pulumi.testing.host import ProviderError, ProviderHost
 from tests.host.scim import props, scim_urn, start_host
+from tests.hostile.servers import HostileServer, Responder
 
 API_TOKEN = DEMO_API_TOKEN
 TENANT = "engineering"
@@ -61,7 +62,16 @@ def running_host(base_url: str, **extra: Any) -> Iterator[ProviderHost]:
         host.stop()
 
 
-def token_outputs(tenant_id: str = TENANT, token_id: str = TOKEN_ID, **extra: Any) -> dict[str, Any]:
+@contextmanager
+def hostile(responder: Responder, **extra: Any) -> Iterator[tuple[HostileServer, ProviderHost]]:
+    """A misbehaving server and a fresh host pointed at it; both stopped on exit."""
+    with HostileServer(responder) as server, running_host(server.base_url, **extra) as host:
+        yield server, host
+
+
+def token_outputs(
+    tenant_id: str = TENANT, token_id: str = TOKEN_ID, **extra: Any
+) -> dict[str, Any]:
     """Prior outputs of a ScimToken, as state holds them."""
     return props(
         tenant_id=tenant_id,
