@@ -13,6 +13,7 @@ Nothing here imports the package under test: these servers know HTTP, not the cl
 from __future__ import annotations
 
 import contextlib
+import http.client
 import itertools
 import json
 import re
@@ -24,10 +25,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = [
     "ClientGone",
     "Connection",
+    "Forwarder",
     "HostileServer",
     "Request",
     "Responder",
@@ -371,6 +374,43 @@ class Router:
             return responders[min(n, len(responders) - 1)](request, conn)
 
         return respond
+
+
+class Forwarder:
+    """A responder that relays each request to ``upstream`` (the emulator) and its answer back,
+    holding a successful POST's answer for ``post_delay`` seconds after the upstream committed
+    it: the window in which a token exists that its creator has not heard of yet. A connection
+    the upstream resets is reset in turn."""
+
+    _HOP_BY_HOP = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
+
+    def __init__(self, upstream: str, post_delay: float = 0.0) -> None:
+        parts = urlsplit(upstream)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.post_delay = post_delay
+
+    def __call__(self, request: Request, conn: Connection) -> bool:
+        headers = {k: v for k, v in request.headers.items() if k not in self._HOP_BY_HOP}
+        headers.pop("host", None)
+        upstream = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            upstream.request(request.method, request.path, request.body or None, headers)
+            response = upstream.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException):
+            conn.reset()
+            return False
+        finally:
+            upstream.close()
+        if request.method == "POST" and 200 <= response.status < 300 and self.post_delay:
+            conn.stopping.wait(self.post_delay)
+        lines = [f"HTTP/1.1 {response.status} {response.reason}"]
+        lines += [
+            f"{k}: {v}" for k, v in response.getheaders() if k.lower() not in self._HOP_BY_HOP
+        ]
+        lines.append(f"Content-Length: {len(body)}")
+        conn.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        return True
 
 
 def endless(chunk: bytes) -> Iterator[bytes]:
