@@ -16,7 +16,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import math
 import os
 import threading
 import time
@@ -62,7 +61,14 @@ from .errors import (
 from .identifiers import id_problem, redact
 from .records import IssuedScimToken, ScimTokenRecord, format_timestamp, parse_timestamp
 from .retry import MAX_RETRY_AFTER_SECONDS, RETRY_STATUSES, RetryPolicy
-from .settings import DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT, Credentials, Settings
+from .settings import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUEST_TIMEOUT,
+    MAX_REQUEST_TIMEOUT,
+    MAX_RETRIES,
+    Credentials,
+    Settings,
+)
 from .transport import BodyTooLarge, DeadlineAdapter, NoRedirectSession, read_body
 
 __all__ = [
@@ -95,6 +101,9 @@ RETRYABLE_STATUSES = RETRY_STATUSES
 # of an ambiguous POST's time window catches the token it may have created.
 _RECONCILE_SLACK_SECONDS = 2.0
 _RECONCILE_POLL_SECONDS = 0.25
+# The most tokens one reconcile revokes: a failed POST makes one token at most, and the host
+# runs 4 calls at once. More is not the trace of our own failed POSTs (a hostile listing).
+_MAX_RECONCILE_REVOKES = 16
 _SNIPPET_CHARS = 200
 # A server clock (the Date header) outside these years is ignored: date arithmetic on it, plus
 # the largest day count (identifiers.MAX_DAYS), must not overflow.
@@ -147,10 +156,33 @@ class LocalskillsClient:
         pool_size: int = 4,
         backoff_factor: float | None = None,
     ) -> None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise ConfigError(f"timeout must be a number of seconds, got {timeout!r}")
-        if not math.isfinite(timeout) or timeout <= 0:
-            raise ConfigError(f"timeout must be a finite number above 0, got {timeout!r}")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not 0 < timeout <= MAX_REQUEST_TIMEOUT  # False for NaN too
+        ):
+            raise ConfigError(
+                f"timeout must be a number of seconds above 0 and at most "
+                f"{MAX_REQUEST_TIMEOUT:g}, got {timeout!r}"
+            )
+        if not isinstance(max_retries, Retry) and (
+            isinstance(max_retries, bool)
+            or not isinstance(max_retries, int)
+            or not 0 <= max_retries <= MAX_RETRIES
+        ):
+            raise ConfigError(
+                f"max_retries must be a whole number from 0 to {MAX_RETRIES} or a urllib3 "
+                f"Retry, got {max_retries!r}"
+            )
+        if backoff_factor is not None and (
+            isinstance(backoff_factor, bool)
+            or not isinstance(backoff_factor, (int, float))
+            or not 0 <= backoff_factor <= MAX_RETRY_AFTER_SECONDS
+        ):
+            raise ConfigError(
+                f"backoff_factor must be a number of seconds from 0 to "
+                f"{MAX_RETRY_AFTER_SECONDS:g}, got {backoff_factor!r}"
+            )
         token = credentials.api_token
         if not token or not all(ch.isascii() and ch.isprintable() and ch != " " for ch in token):
             raise CredentialsError(
@@ -163,7 +195,7 @@ class LocalskillsClient:
         self._timeout = float(timeout)
         if backoff_factor is not None:
             if isinstance(max_retries, Retry):
-                raise TypeError("pass backoff_factor with an int max_retries, not with a Retry")
+                raise ConfigError("pass backoff_factor with an int max_retries, not with a Retry")
             max_retries = RetryPolicy.default(max_retries, backoff_factor)
         self._retry = RetryPolicy.coerce(max_retries)
         self._adapter = DeadlineAdapter(
@@ -608,12 +640,29 @@ class LocalskillsClient:
         high = datetime.now(timezone.utc) + offset + slack
         with self._lock:
             issued = set(self._issued_ids)
+        candidates = [
+            token
+            for token in tokens
+            if token.name == name and token.id not in issued and low <= token.created <= high
+        ]
+        if len(candidates) > _MAX_RECONCILE_REVOKES:
+            # One failed POST makes one token at most; this many is no failed POST of ours.
+            raise OrphanedTokenError(
+                f"{operation}: the request may have reached the server, and the tenant lists "
+                f"{len(candidates)} tokens named {name!r} created within seconds of it, more "
+                "than this client can have made: none was revoked. List the tenant's tokens "
+                "and revoke the ones nobody holds."
+            )
         revoked = 0
-        for token in tokens:
-            if token.name != name or token.id in issued:
-                continue
-            if low <= token.created <= high and self.delete_scim_token(tenant_id, token.id):
-                revoked += 1
+        for token in candidates:
+            try:
+                revoked += self.delete_scim_token(tenant_id, token.id)
+            except LocalskillsError as exc:
+                raise OrphanedTokenError(
+                    f"{operation}: the request may have reached the server, and token "
+                    f"{token.id!r} named {name!r}, created at {token.created_at} and held by "
+                    f"nobody, could not be revoked ({exc}): revoke it in tenant {tenant_id!r}."
+                ) from None
         return revoked
 
 

@@ -40,10 +40,14 @@ def parse_timestamp(value: str) -> datetime:
     if zone and zone.upper() != "Z":
         sign = 1 if zone[0] == "+" else -1
         tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
-    moment = datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz
-    )
-    return moment.astimezone(timezone.utc)
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz
+        )
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # a moment that is out of range once in UTC (year 0 or 10000)
+        pass
+    raise ValueError(f"not a timestamp datetime can hold in UTC: {value!r}")
 
 
 def format_timestamp(moment: datetime) -> str:

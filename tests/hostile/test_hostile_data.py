@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ from tests.hostile.servers import (
     Connection,
     HostileServer,
     Request,
+    Responder,
     Router,
     answer,
     json_answer,
@@ -363,3 +365,49 @@ def test_a_delete_answered_gone_or_done_succeeds(body: bytes) -> None:
     with hostile(Router.fixed(body)) as (server, host):
         delete(host)
     assert [r.method for r in server.requests] == ["DELETE"]
+
+
+# -- the search for the token an ambiguous create may have made, against a hostile listing -----
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def failing_create_then(listing_responder: Responder, delete_responder: Responder) -> Router:
+    return Router(
+        {
+            ("POST", r".*"): Router.fixed(json_answer(500, {"success": False, "error": "oops"})),
+            ("GET", r".*"): listing_responder,
+            ("DELETE", r".*"): delete_responder,
+        }
+    )
+
+
+def test_a_listing_full_of_same_named_new_tokens_is_not_revoked_blindly() -> None:
+    def crowded(request: Request, conn: Connection) -> bool:
+        items = [token_item(f"t{n}", createdAt=now_iso()) for n in range(17)]
+        conn.send(listing(*items))
+        return True
+
+    gone = Router.fixed(json_answer(200, {"success": True}))
+    responder = failing_create_then(crowded, gone)
+    with hostile(responder) as (server, host), pytest.raises(ProviderError) as raised:
+        create(host)
+    assert_clean_error(raised.value, OrphanedTokenError, "17 tokens named 'Okta'", "none was")
+    assert server.requests_to("DELETE") == []
+    assert len(server.requests_to("POST")) == 1
+
+
+def test_a_token_the_search_cannot_revoke_is_named_in_the_error() -> None:
+    def one_new(request: Request, conn: Connection) -> bool:
+        conn.send(listing(token_item("t9", createdAt=now_iso())))
+        return True
+
+    refused = Router.fixed(json_answer(403, {"success": False, "error": "Forbidden"}))
+    responder = failing_create_then(one_new, refused)
+    with hostile(responder) as (_, host), pytest.raises(ProviderError) as raised:
+        create(host)
+    assert_clean_error(
+        raised.value, OrphanedTokenError, "token 't9' named 'Okta'", "could not be revoked", "403"
+    )

@@ -245,3 +245,14 @@ def test_a_malformed_id_in_state_is_an_input_error(id_: str) -> None:
                 method(id_, scim_urn(), token_outputs())
             assert_clean_error(raised.value, ImportIdError, "<tenant_id>/<token_id>")
     assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    "expires_at", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+01:00", "yesterday", 5]
+)
+def test_an_expires_at_in_state_that_is_no_real_moment_never_crashes_diff(expires_at: Any) -> None:
+    olds = token_outputs(expires_in_days=30, rotate_before_days=5, expires_at=expires_at)
+    news = props(tenant_id=TENANT, name="Okta", expires_in_days=30, rotate_before_days=5)
+    with hostile(listing_with_paths) as (_, host):
+        diff = host.diff(f"{TENANT}/tok1", scim_urn(), olds, news)
+    assert diff.changes == "DIFF_NONE"
