@@ -9,10 +9,11 @@ bytes of an answer. Nothing here knows the localskills API.
 
 How an attempt's deadline works: the connection pool arms a timer when it hands a connection
 to a request and disarms it when the connection comes back (the answer read whole, or
-abandoned). Each connection remembers the socket it opened, so the timer can shut it down even
-after ``http.client`` has handed the socket over to the response (an answer with
-``Connection: close``). A generation count makes a timer that fires late, after its connection
-went back to the pool or to the next attempt, do nothing.
+abandoned). Each connection keeps a duplicate descriptor of the socket it opened, so the timer
+can shut the connection down in every state: during a TLS handshake, and after ``http.client``
+has handed the socket over to the response (an answer with ``Connection: close``). A
+generation count makes a timer that fires late, after its connection went back to the pool or
+on to the next attempt, do nothing.
 """
 
 from __future__ import annotations
@@ -93,19 +94,41 @@ class _BoundedDrainResponse(HTTPResponse):
 
 
 class _DeadlineConnectionMixin:
-    """Remembers the socket it opened (``http.client`` drops ``sock`` on ``Connection: close``
-    while the response still reads from it), and makes its responses drain boundedly."""
+    """Keeps a duplicate of the descriptor of the socket it opened, for the deadline to shut
+    down: ``http.client`` drops ``sock`` on ``Connection: close`` while the response still
+    reads from it, and TLS takes the descriptor over from the plain socket (during the
+    handshake no socket object can be reached). ``shutdown`` on the duplicate ends the
+    connection for every descriptor of it. Also makes its responses drain boundedly."""
 
     deadline_socket: socket.socket | None = None
     deadline_owner: tuple[Attempt, int] | None = None
+    deadline_answer_pending = False
 
     def _new_conn(self) -> socket.socket:
         sock: socket.socket = super()._new_conn()  # type: ignore[misc]
-        self.deadline_socket = sock
+        self.release_deadline_socket()
+        self.deadline_socket = sock.dup()
         return sock
 
+    def release_deadline_socket(self) -> None:
+        """Close the duplicate (the connection is closed and its answer done with)."""
+        dup, self.deadline_socket = self.deadline_socket, None
+        if dup is not None:
+            dup.close()
+
+    def close(self) -> None:
+        super().close()  # type: ignore[misc]
+        if not self.deadline_answer_pending:
+            self.release_deadline_socket()
+
     def getresponse(self) -> HTTPResponse:
-        response: HTTPResponse = super().getresponse()  # type: ignore[misc]
+        # On `Connection: close`, http.client closes the connection here but the response
+        # goes on reading the socket: the duplicate stays until the connection comes back.
+        self.deadline_answer_pending = True
+        try:
+            response: HTTPResponse = super().getresponse()  # type: ignore[misc]
+        finally:
+            self.deadline_answer_pending = False
         response.__class__ = _BoundedDrainResponse
         return response
 
@@ -208,14 +231,15 @@ class DeadlineAdapter(HTTPAdapter):
     @staticmethod
     def _disarm(conn: _DeadlineConnectionMixin) -> None:
         owner, conn.deadline_owner = conn.deadline_owner, None
-        if owner is None:
-            return
-        current, generation = owner
-        with current.lock:
-            if current.generation == generation:
-                current.generation += 1
-                if current.timer is not None:
-                    current.timer.cancel()
+        if owner is not None:
+            current, generation = owner
+            with current.lock:
+                if current.generation == generation:
+                    current.generation += 1
+                    if current.timer is not None:
+                        current.timer.cancel()
+        if getattr(conn, "sock", None) is None:
+            conn.release_deadline_socket()  # closed, its answer read: the duplicate goes too
 
 
 def _expire(owner: tuple[Attempt, int], conn: _DeadlineConnectionMixin) -> None:
@@ -224,7 +248,7 @@ def _expire(owner: tuple[Attempt, int], conn: _DeadlineConnectionMixin) -> None:
         if current.generation != generation:
             return  # the connection went back to the pool, or on to another attempt
         current.expired = True
-        sock = conn.deadline_socket or getattr(conn, "sock", None)
+        sock = conn.deadline_socket
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)

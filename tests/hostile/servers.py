@@ -19,6 +19,7 @@ import json
 import re
 import select
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -120,14 +121,21 @@ class HostileServer:
 
     :param responder: Called for each request with the connection; writes the answer.
     :param max_seconds: The longest any connection lives, whatever the responder does.
+    :param tls: A server-side TLS context: serve HTTPS.
     :param send_buffer: ``SO_SNDBUF`` of accepted sockets: what the kernel takes beyond what the
            client read, so ``Request.sent`` stays close to the bytes the client read.
     """
 
     def __init__(
-        self, responder: Responder, *, max_seconds: float = 120.0, send_buffer: int = 256 * 1024
+        self,
+        responder: Responder,
+        *,
+        max_seconds: float = 120.0,
+        send_buffer: int = 256 * 1024,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.responder = responder
+        self.tls = tls
         self.max_seconds = max_seconds
         self.send_buffer = send_buffer
         self.requests: list[Request] = []
@@ -145,7 +153,8 @@ class HostileServer:
         listener.listen(16)
         listener.settimeout(0.1)
         self._listener = listener
-        self.base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        scheme = "https" if self.tls else "http"
+        self.base_url = f"{scheme}://127.0.0.1:{listener.getsockname()[1]}"
         self._spawn(self._accept_loop, "accept")
         return self
 
@@ -223,6 +232,12 @@ class HostileServer:
     def _serve(self, conn: Connection) -> None:
         buffer = b""
         try:
+            if self.tls is not None:
+                conn.sock.settimeout(10)
+                try:
+                    conn.sock = self.tls.wrap_socket(conn.sock, server_side=True)
+                except (OSError, ssl.SSLError):
+                    return
             while not self._stopping.is_set():
                 request, buffer = self._read_request(conn, buffer)
                 if request is None:
@@ -272,6 +287,8 @@ class HostileServer:
     def _recv(self, conn: Connection) -> bytes:
         while not self._stopping.is_set() and time.monotonic() < conn.deadline:
             try:
+                if isinstance(conn.sock, ssl.SSLSocket) and conn.sock.pending():
+                    return conn.sock.recv(65536)  # decrypted already: select would not see it
                 ready, _, _ = select.select([conn.sock], [], [], 0.1)
                 if ready:
                     return conn.sock.recv(65536)

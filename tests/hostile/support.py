@@ -53,9 +53,12 @@ def host_config(base_url: str, **extra: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def running_host(base_url: str, **extra: Any) -> Iterator[ProviderHost]:
-    """A fresh provider host configured for ``base_url`` (see :func:`host_config`)."""
-    host = start_host(host_config(base_url, **extra))
+def running_host(
+    base_url: str, env: dict[str, str] | None = None, **extra: Any
+) -> Iterator[ProviderHost]:
+    """A fresh provider host configured for ``base_url`` (see :func:`host_config`), with
+    ``env`` added to its environment."""
+    host = start_host(host_config(base_url, **extra), env)
     try:
         yield host
     finally:

@@ -9,12 +9,24 @@ of a request. (Wall-clock figures: ``benchmarks/hostile.py``.)
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from localskills_pulumi.errors import DeadlineExceededError, OrphanedTokenError, TransportError
 from localskills_pulumi.testing.host import ProviderError
 from tests.hostile.servers import Connection, HostileServer, Request, Router, endless, json_answer
-from tests.hostile.support import assert_clean_error, create, delete, hostile, read
+from tests.hostile.support import (
+    assert_clean_error,
+    create,
+    delete,
+    hostile,
+    read,
+    running_host,
+)
 
 INTERVAL = 0.25  # seconds between two bytes
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -124,3 +136,41 @@ def test_a_server_that_accepts_and_never_answers_ends_at_the_deadline() -> None:
         # The socket's read timeout and the deadline are both 1 s: either may end it.
         assert_clean_error(raised.value, TransportError, "within 1 s")
         assert len(server.requests_to("GET")) == 2
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context for 127.0.0.1 with a throwaway self-signed certificate, and the
+    certificate's path (the client's CA bundle)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+    command += ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+    subprocess.run(
+        [*command, "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context, cert
+
+
+@pytest.mark.parametrize("trickle", list(TRICKLES), ids=list(TRICKLES))
+def test_a_read_over_https_from_a_trickling_server_ends_at_the_deadline(
+    trickle: str, tls: tuple[ssl.SSLContext, Path]
+) -> None:
+    context, cert = tls
+    with (
+        HostileServer(TRICKLES[trickle], tls=context) as server,
+        running_host(server.base_url, env={"REQUESTS_CA_BUNDLE": str(cert)}) as host,
+    ):
+        with pytest.raises(ProviderError) as raised:
+            read(host)
+        assert server.base_url.startswith("https://")
+        assert_clean_error(raised.value, DeadlineExceededError, "list SCIM tokens", "within 1 s")
+        assert len(server.requests_to("GET")) == 2
+        assert_hung_up_early(server, "GET", head=len(HEAD) + 60)
