@@ -77,8 +77,9 @@ def assert_hung_up_early(server: HostileServer, method: str, head: int) -> None:
 
 @pytest.mark.parametrize("trickle", list(TRICKLES), ids=list(TRICKLES))
 def test_a_read_from_a_trickling_server_ends_at_the_deadline(trickle: str) -> None:
-    with hostile(TRICKLES[trickle]) as (server, host), pytest.raises(ProviderError) as raised:
-        read(host)
+    with hostile(TRICKLES[trickle]) as (server, host):
+        with pytest.raises(ProviderError) as raised:
+            read(host)
         assert_clean_error(raised.value, DeadlineExceededError, "list SCIM tokens", "within 1 s")
         assert len(server.requests_to("GET")) == 2  # the first attempt and one retry
         assert_hung_up_early(server, "GET", head=len(HEAD) + 60)
@@ -86,8 +87,9 @@ def test_a_read_from_a_trickling_server_ends_at_the_deadline(trickle: str) -> No
 
 @pytest.mark.parametrize("trickle", list(TRICKLES), ids=list(TRICKLES))
 def test_a_delete_on_a_trickling_server_ends_at_the_deadline(trickle: str) -> None:
-    with hostile(TRICKLES[trickle]) as (server, host), pytest.raises(ProviderError) as raised:
-        delete(host)
+    with hostile(TRICKLES[trickle]) as (server, host):
+        with pytest.raises(ProviderError) as raised:
+            delete(host)
         assert_clean_error(raised.value, DeadlineExceededError, "delete SCIM token 'tok1'")
         assert len(server.requests_to("DELETE")) == 2
         assert_hung_up_early(server, "DELETE", head=len(HEAD) + 60)
@@ -100,8 +102,9 @@ def test_a_create_answered_by_a_trickle_ends_at_the_deadline_and_looks_for_its_t
     # The POST trickles; the listings the client makes to look for the token it may have
     # created answer at once, and show none.
     router = Router({("POST", r".*"): TRICKLES[trickle], ("GET", r".*"): empty_listing})
-    with hostile(router) as (server, host), pytest.raises(ProviderError) as raised:
-        create(host)
+    with hostile(router) as (server, host):
+        with pytest.raises(ProviderError) as raised:
+            create(host)
         assert_clean_error(
             raised.value, DeadlineExceededError, "create SCIM token 'Okta'", "2 attempts failed"
         )
@@ -111,8 +114,9 @@ def test_a_create_answered_by_a_trickle_ends_at_the_deadline_and_looks_for_its_t
 
 
 def test_a_create_on_a_server_that_trickles_everything_says_a_token_may_be_left() -> None:
-    with hostile(trickle_in_body) as (server, host), pytest.raises(ProviderError) as raised:
-        create(host)
+    with hostile(trickle_in_body) as (server, host):
+        with pytest.raises(ProviderError) as raised:
+            create(host)
         assert_clean_error(
             raised.value,
             OrphanedTokenError,
@@ -131,8 +135,9 @@ def test_a_server_that_accepts_and_never_answers_ends_at_the_deadline() -> None:
         conn.trickle(endless(b""), INTERVAL)  # sends nothing, forever
         return False
 
-    with hostile(silent) as (server, host), pytest.raises(ProviderError) as raised:
-        read(host)
+    with hostile(silent) as (server, host):
+        with pytest.raises(ProviderError) as raised:
+            read(host)
         # The socket's read timeout and the deadline are both 1 s: either may end it.
         assert_clean_error(raised.value, TransportError, "within 1 s")
         assert len(server.requests_to("GET")) == 2
