@@ -23,6 +23,7 @@ from localskills_pulumi.errors import (
     OrphanedTokenError,
     RedirectError,
     TenantNotFoundError,
+    TransportError,
 )
 from localskills_pulumi.settings import Credentials
 from localskills_pulumi.testing.host import ProviderError
@@ -411,3 +412,45 @@ def test_a_token_the_search_cannot_revoke_is_named_in_the_error() -> None:
     assert_clean_error(
         raised.value, OrphanedTokenError, "token 't9' named 'Okta'", "could not be revoked", "403"
     )
+
+
+# -- answers broken at the protocol level ---------------------------------------------------------
+
+
+def raw(data: bytes, *, then_reset: bool = False) -> Responder:
+    def respond(request: Request, conn: Connection) -> bool:
+        conn.send(data)
+        if then_reset:
+            conn.reset()
+        return False
+
+    return respond
+
+
+BROKEN_ANSWERS: dict[str, Responder] = {
+    "garbage status line": raw(b"HTTP/1.1 abc OK\r\n\r\n"),
+    "not HTTP at all": raw(b"SSH-2.0-OpenSSH_9.6\r\n"),
+    "200 header lines": raw(
+        b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: y\r\n" % n for n in range(200)) + b"\r\n"
+    ),
+    "a 100 KB header line": raw(b"HTTP/1.1 200 OK\r\nX-Big: " + b"y" * 100_000 + b"\r\n\r\n"),
+    "bad chunk size": raw(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+    ),
+    "body shorter than Content-Length": raw(
+        b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"success": true, "data": []}'
+    ),
+    "reset mid-body": raw(
+        b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"success": true', then_reset=True
+    ),
+    "reset before any answer": raw(b"", then_reset=True),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_ANSWERS), ids=list(BROKEN_ANSWERS))
+def test_a_broken_answer_is_retried_then_a_transport_error(case: str) -> None:
+    with hostile(BROKEN_ANSWERS[case]) as (server, host):
+        with pytest.raises(ProviderError) as raised:
+            read(host)
+        assert_clean_error(raised.value, TransportError, "list SCIM tokens")
+        assert len(server.requests_to("GET")) == 2  # the first attempt and one retry
