@@ -13,11 +13,13 @@ included), and there are at most ``max_retries`` retries. Every answer is read w
 
 from __future__ import annotations
 
+import http.client
 import json
-import math
+import logging
 import os
 import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -28,7 +30,13 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+)
 from urllib3.util.retry import Retry
 
 from ._version import __version__
@@ -36,6 +44,7 @@ from .errors import (
     ApiError,
     AuthenticationError,
     ConfigError,
+    CredentialsError,
     DeadlineExceededError,
     InputError,
     LocalskillsError,
@@ -52,8 +61,15 @@ from .errors import (
 from .identifiers import id_problem, redact
 from .records import IssuedScimToken, ScimTokenRecord, format_timestamp, parse_timestamp
 from .retry import MAX_RETRY_AFTER_SECONDS, RETRY_STATUSES, RetryPolicy
-from .settings import DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT, Credentials, Settings
-from .transport import BodyTooLarge, DeadlineAdapter, read_body
+from .settings import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUEST_TIMEOUT,
+    MAX_REQUEST_TIMEOUT,
+    MAX_RETRIES,
+    Credentials,
+    Settings,
+)
+from .transport import BodyTooLarge, DeadlineAdapter, NoRedirectSession, read_body
 
 __all__ = [
     "ANSWER_BODY_LIMIT",
@@ -71,10 +87,11 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT_SECONDS = DEFAULT_REQUEST_TIMEOUT
-LISTING_BODY_LIMIT = 16 * 1024 * 1024
-"""Bytes read at most of a listing: about 60,000 tokens of 250 bytes each."""
-ANSWER_BODY_LIMIT = 1024 * 1024
-"""Bytes read at most of any other successful answer (a create, a delete)."""
+LISTING_BODY_LIMIT = 4 * 1024 * 1024
+"""Bytes read at most of a listing: about 16,000 tokens of 250 bytes each. Parsing a listing
+of this size costs at most about 100 MB of memory, whatever the server puts in it."""
+ANSWER_BODY_LIMIT = 64 * 1024
+"""Bytes read at most of any other successful answer (a create, a delete: a few hundred)."""
 ERROR_BODY_LIMIT = 64 * 1024
 """Bytes read at most of an error's body; the rest is never read."""
 # Kept for the names the package has offered.
@@ -84,7 +101,15 @@ RETRYABLE_STATUSES = RETRY_STATUSES
 # of an ambiguous POST's time window catches the token it may have created.
 _RECONCILE_SLACK_SECONDS = 2.0
 _RECONCILE_POLL_SECONDS = 0.25
+# The most tokens one reconcile revokes: a failed POST makes one token at most, and the host
+# runs 4 calls at once. More is not the trace of our own failed POSTs (a hostile listing).
+_MAX_RECONCILE_REVOKES = 16
 _SNIPPET_CHARS = 200
+# A server clock (the Date header) outside these years is ignored: date arithmetic on it, plus
+# the largest day count (identifiers.MAX_DAYS), must not overflow.
+_SERVER_YEARS = (1971, 9800)
+# urllib3 logs server-supplied text (header lines it cannot parse, the errors behind a retry).
+_URLLIB3_LOGGERS = ("urllib3", "urllib3.connection", "urllib3.connectionpool", "urllib3.response")
 
 
 @dataclass(frozen=True)
@@ -131,21 +156,52 @@ class LocalskillsClient:
         pool_size: int = 4,
         backoff_factor: float | None = None,
     ) -> None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise ConfigError(f"timeout must be a number of seconds, got {timeout!r}")
-        if not math.isfinite(timeout) or timeout <= 0:
-            raise ConfigError(f"timeout must be a finite number above 0, got {timeout!r}")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not 0 < timeout <= MAX_REQUEST_TIMEOUT  # False for NaN too
+        ):
+            raise ConfigError(
+                f"timeout must be a number of seconds above 0 and at most "
+                f"{MAX_REQUEST_TIMEOUT:g}, got {timeout!r}"
+            )
+        if not isinstance(max_retries, Retry) and (
+            isinstance(max_retries, bool)
+            or not isinstance(max_retries, int)
+            or not 0 <= max_retries <= MAX_RETRIES
+        ):
+            raise ConfigError(
+                f"max_retries must be a whole number from 0 to {MAX_RETRIES} or a urllib3 "
+                f"Retry, got {max_retries!r}"
+            )
+        if backoff_factor is not None and (
+            isinstance(backoff_factor, bool)
+            or not isinstance(backoff_factor, (int, float))
+            or not 0 <= backoff_factor <= MAX_RETRY_AFTER_SECONDS
+        ):
+            raise ConfigError(
+                f"backoff_factor must be a number of seconds from 0 to "
+                f"{MAX_RETRY_AFTER_SECONDS:g}, got {backoff_factor!r}"
+            )
+        token = credentials.api_token
+        if not token or not all(ch.isascii() and ch.isprintable() and ch != " " for ch in token):
+            raise CredentialsError(
+                f"The localskills API token from {credentials.token_source} is malformed: it "
+                "holds characters no API token has (white space, control or non-ASCII "
+                "characters); copy it again from localskills.sh."
+            )
+        _LOG_REDACTION.protect(token)
         self._credentials = credentials
         self._timeout = float(timeout)
         if backoff_factor is not None:
             if isinstance(max_retries, Retry):
-                raise TypeError("pass backoff_factor with an int max_retries, not with a Retry")
+                raise ConfigError("pass backoff_factor with an int max_retries, not with a Retry")
             max_retries = RetryPolicy.default(max_retries, backoff_factor)
         self._retry = RetryPolicy.coerce(max_retries)
         self._adapter = DeadlineAdapter(
             deadline=self._timeout, max_retries=self._retry, pool_maxsize=pool_size
         )
-        self._session = requests.Session()
+        self._session = NoRedirectSession()
         # Read the environment's proxy and CA bundle settings once, not on every request
         # (requests rescans the environment, and looks for a .netrc, per request otherwise).
         self._session.proxies.update(requests.utils.get_environ_proxies(credentials.base_url))
@@ -153,7 +209,6 @@ class LocalskillsClient:
             os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         )
         self._session.trust_env = False
-        self._session.max_redirects = 0
         self._session.mount("http://", self._adapter)
         self._session.mount("https://", self._adapter)
         self._session.headers.update(
@@ -203,7 +258,7 @@ class LocalskillsClient:
 
     def server_now(self) -> datetime:
         """The server's clock, from the ``Date`` of its latest answer (this machine's clock
-        before any answer)."""
+        before any answer, or when the server's clock is not a plausible date)."""
         offset = self._server_offset or timedelta(0)
         return datetime.now(timezone.utc) + offset
 
@@ -326,48 +381,72 @@ class LocalskillsClient:
             raise failed.error from None
 
     def _exchange(self, method: str, url: str, operation: str, json: Any, limit: int) -> _Answer:
-        status = 0
-        with self._adapter.attempt() as attempt:
-            try:
-                response = self._session.request(
-                    method,
-                    url,
-                    json=json,
-                    timeout=(self._timeout, self._timeout),
-                    allow_redirects=False,
-                    stream=True,
-                )
+        """Send a request and read its answer, each attempt within the deadline.
+
+        urllib3 retries what fails before the answer's head arrives (and 429/5xx for GET and
+        DELETE). An answer whose body then breaks off or runs past the deadline is retried here
+        for GET and DELETE, from the retry state urllib3 ended with, so both share one budget:
+        at most ``max_retries`` retries in all.
+        """
+        retries: Retry | None = None
+        while True:
+            with self._adapter.attempt(retries) as attempt:
+                try:
+                    response = self._session.request(
+                        method,
+                        url,
+                        json=json,
+                        timeout=(self._timeout, self._timeout),
+                        allow_redirects=False,
+                        stream=True,
+                    )
+                except _TRANSPORT_ERRORS as exc:
+                    raise self._transport_failure(operation, exc, attempt.expired) from None
+                state: Retry | None = getattr(response.raw, "retries", None)
+                status = response.status_code
                 try:
                     self._note_server_time(response.headers)
-                    status = response.status_code
                     if 300 <= status < 400:
                         body = b""
                     elif status >= 400:
                         body = read_body(response, ERROR_BODY_LIMIT, truncate=True)
                     else:
                         body = read_body(response, limit)
+                    if attempt.expired:
+                        # The deadline cut the body short; what was read is not the answer.
+                        raise ProtocolError("the deadline cut the answer short")
+                except BodyTooLarge as exc:
+                    size = f"{exc.declared} bytes" if exc.declared is not None else "more"
+                    error = ResponseTooLargeError(
+                        operation,
+                        status,
+                        f"the answer's body is {size}, over the limit of {exc.limit} bytes; "
+                        "the rest was not read",
+                        "Check the base URL: the localskills API answers far less.",
+                    )
+                    raise _Failed(error, reached_server=True) from None
+                except _TRANSPORT_ERRORS as exc:
+                    failure = self._transport_failure(operation, exc, attempt.expired)
+                    retries = self._next_try(method, url, state)
+                    if retries is None:
+                        raise failure from None
+                else:
+                    return _Answer(status, response.headers, body)
                 finally:
                     response.close()
-                if attempt.expired:
-                    # The deadline cut the body short; what was read is not the answer.
-                    raise requests.ConnectionError("the deadline cut the answer short")
-                return _Answer(status, response.headers, body)
-            except BodyTooLarge as exc:
-                size = f"{exc.declared} bytes" if exc.declared is not None else "more"
-                error = ResponseTooLargeError(
-                    operation,
-                    status,
-                    f"the answer's body is {size}, over the limit of {exc.limit} bytes; "
-                    "the rest was not read",
-                    "Check the base URL: the localskills API answers far less.",
-                )
-                raise _Failed(error, reached_server=True) from None
-            except requests.RequestException as exc:
-                raise self._transport_failure(method, operation, exc, attempt.expired) from None
+            retries.sleep()
 
-    def _transport_failure(
-        self, method: str, operation: str, exc: requests.RequestException, expired: bool
-    ) -> _Failed:
+    def _next_try(self, method: str, url: str, state: Retry | None) -> Retry | None:
+        """The retry state for another try of a GET or DELETE whose answer broke off, or None
+        when the method is not retried or the budget is spent."""
+        try:
+            return (state or self._retry).increment(
+                method, url, error=ProtocolError("the answer broke off")
+            )
+        except (MaxRetryError, ProtocolError):
+            return None
+
+    def _transport_failure(self, operation: str, exc: BaseException, expired: bool) -> _Failed:
         base_url = self._credentials.base_url
         if expired:
             return _Failed(
@@ -391,10 +470,9 @@ class LocalskillsClient:
                 reached_server=True,
                 may_still_run=True,
             )
-        what = "broke off" if isinstance(exc, requests.ConnectionError) else "failed"
         return _Failed(
             TransportError(
-                f"{operation} failed: the exchange with {base_url} {what} ({_reason(exc)})"
+                f"{operation} failed: the exchange with {base_url} broke off ({_reason(exc)})"
             ),
             reached_server=True,
         )
@@ -415,6 +493,8 @@ class LocalskillsClient:
                 ),
                 reached_server=False,
             )
+        if method == "DELETE" and 200 <= status < 300 and not answer.body.strip():
+            return status, None  # 204 No Content, or an empty 200: revoked
         envelope = _parse_json(answer.body)
         if not isinstance(envelope, dict):
             text = _snippet(self._redact(answer.body.decode("utf-8", "replace")))
@@ -485,11 +565,13 @@ class LocalskillsClient:
             return
         try:
             server_now = parsedate_to_datetime(date)
+            if server_now.tzinfo is None:
+                server_now = server_now.replace(tzinfo=timezone.utc)
+            if not _SERVER_YEARS[0] <= server_now.year <= _SERVER_YEARS[1]:
+                return
+            self._server_offset = server_now - datetime.now(timezone.utc)
         except (TypeError, ValueError, IndexError, OverflowError):
             return
-        if server_now.tzinfo is None:
-            server_now = server_now.replace(tzinfo=timezone.utc)
-        self._server_offset = server_now - datetime.now(timezone.utc)
 
     # -- no orphans --------------------------------------------------------------------------
 
@@ -558,13 +640,70 @@ class LocalskillsClient:
         high = datetime.now(timezone.utc) + offset + slack
         with self._lock:
             issued = set(self._issued_ids)
+        candidates = [
+            token
+            for token in tokens
+            if token.name == name and token.id not in issued and low <= token.created <= high
+        ]
+        if len(candidates) > _MAX_RECONCILE_REVOKES:
+            # One failed POST makes one token at most; this many is no failed POST of ours.
+            raise OrphanedTokenError(
+                f"{operation}: the request may have reached the server, and the tenant lists "
+                f"{len(candidates)} tokens named {name!r} created within seconds of it, more "
+                "than this client can have made: none was revoked. List the tenant's tokens "
+                "and revoke the ones nobody holds."
+            )
         revoked = 0
-        for token in tokens:
-            if token.name != name or token.id in issued:
-                continue
-            if low <= token.created <= high and self.delete_scim_token(tenant_id, token.id):
-                revoked += 1
+        for token in candidates:
+            try:
+                revoked += self.delete_scim_token(tenant_id, token.id)
+            except LocalskillsError as exc:
+                raise OrphanedTokenError(
+                    f"{operation}: the request may have reached the server, and token "
+                    f"{token.id!r} named {name!r}, created at {token.created_at} and held by "
+                    f"nobody, could not be revoked ({exc}): revoke it in tenant {tenant_id!r}."
+                ) from None
         return revoked
+
+
+_TRANSPORT_ERRORS = (requests.RequestException, HTTPError, http.client.HTTPException, OSError)
+"""What a request or the reading of its answer raises when the exchange fails."""
+
+
+class _LogRedaction(logging.Filter):
+    """Redacts the API tokens of every client, and anything shaped like a localskills secret,
+    from urllib3's log records: urllib3 logs text a server sent (a header line it cannot parse,
+    the error behind a retry), and a server may echo the request's ``Authorization``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._installed = False
+        self._lock = threading.Lock()
+
+    def protect(self, secret: str) -> None:
+        with self._lock:
+            self._secrets.add(secret)
+            if not self._installed:
+                for name in _URLLIB3_LOGGERS:
+                    logging.getLogger(name).addFilter(self)
+                self._installed = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+            if record.exc_info and record.exc_info[0] is not None:
+                text += "\n" + "".join(traceback.format_exception(*record.exc_info))
+        except Exception:
+            return False  # a record that cannot even be formatted is dropped, not shown raw
+        with self._lock:
+            secrets = tuple(self._secrets)
+        record.msg, record.args = redact(text, *secrets), None
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+_LOG_REDACTION = _LogRedaction()
 
 
 def _not_found_kind(message: str) -> type[NotFoundError]:

@@ -40,10 +40,14 @@ def parse_timestamp(value: str) -> datetime:
     if zone and zone.upper() != "Z":
         sign = 1 if zone[0] == "+" else -1
         tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
-    moment = datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz
-    )
-    return moment.astimezone(timezone.utc)
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz
+        )
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # a moment that is out of range once in UTC (year 0 or 10000)
+        pass
+    raise ValueError(f"not a timestamp datetime can hold in UTC: {value!r}")
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -199,7 +203,10 @@ class _Fields:
             self._fail(f"field {key!r} must be an ISO 8601 timestamp string, got {_kind(value)}")
         try:
             parse_timestamp(value)
+            parsed = True
         except (ValueError, OverflowError):
+            parsed = False
+        if not parsed:  # raised outside the except: no chained ValueError in the traceback
             self._fail(f"field {key!r} is not an ISO 8601 timestamp: {_show(value)}")
         return str(value)
 

@@ -2,9 +2,18 @@
 
 ``requests``' timeout bounds each socket read, not the request: a server that trickles one byte
 a second keeps a call alive forever, and one that sends 50 MB of error text has it read whole.
-:class:`DeadlineAdapter` shuts down the connection of any attempt that has not finished within
-its deadline, and :func:`read_body` reads at most a given number of bytes. Nothing here knows
-the localskills API.
+:class:`DeadlineAdapter` shuts down the socket of any attempt that has not finished within its
+deadline, which ends the blocked read at once; the bodies urllib3 discards before a retry are
+read to at most :data:`DRAIN_LIMIT` bytes; and :func:`read_body` reads at most a given number of
+bytes of an answer. Nothing here knows the localskills API.
+
+How an attempt's deadline works: the connection pool arms a timer when it hands a connection
+to a request and disarms it when the connection comes back (the answer read whole, or
+abandoned). Each connection keeps a duplicate descriptor of the socket it opened, so the timer
+can shut the connection down in every state: during a TLS handshake, and after ``http.client``
+has handed the socket over to the response (an answer with ``Connection: close``). A
+generation count makes a timer that fires late, after its connection went back to the pool or
+on to the next attempt, do nothing.
 """
 
 from __future__ import annotations
@@ -18,12 +27,24 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
-__all__ = ["Attempt", "BodyTooLarge", "DeadlineAdapter", "read_body"]
+__all__ = [
+    "DRAIN_LIMIT",
+    "Attempt",
+    "BodyTooLarge",
+    "DeadlineAdapter",
+    "NoRedirectSession",
+    "read_body",
+]
 
 _CHUNK_BYTES = 64 * 1024
+DRAIN_LIMIT = 64 * 1024
+"""Bytes read at most of an answer urllib3 discards (before a retry); past that, the connection
+is closed instead of drained."""
 
 
 class BodyTooLarge(Exception):
@@ -37,19 +58,96 @@ class BodyTooLarge(Exception):
 
 @dataclass
 class Attempt:
-    """One request, with its retries: ``expired`` tells whether an attempt ran out of time."""
+    """One request, with its retries.
 
+    :param retries: The retry state to send it with (None: the adapter's policy). Passing the
+           state a previous try ended with makes the two share one budget.
+    ``expired`` tells whether the latest attempt ran out of time.
+    """
+
+    retries: Retry | None = None
     expired: bool = False
+    generation: int = 0
     timer: threading.Timer | None = field(default=None, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+class _BoundedDrainResponse(HTTPResponse):
+    """An urllib3 response whose ``drain_conn`` (urllib3 discards the body of an answer it
+    retries) reads at most :data:`DRAIN_LIMIT` bytes, and closes the connection past that."""
+
+    def drain_conn(self) -> None:
+        left = DRAIN_LIMIT
+        try:
+            while left > 0:
+                chunk = self.read(min(_CHUNK_BYTES, left), decode_content=False)
+                if not chunk:
+                    return
+                left -= len(chunk)
+            # More than DRAIN_LIMIT: drop the connection rather than read the rest.
+            self.close()
+            self.release_conn()
+        except Exception:  # what urllib3's own drain_conn swallows, and more
+            with contextlib.suppress(Exception):
+                self.close()
+                self.release_conn()
+
+
+class _DeadlineConnectionMixin:
+    """Keeps a duplicate of the descriptor of the socket it opened, for the deadline to shut
+    down: ``http.client`` drops ``sock`` on ``Connection: close`` while the response still
+    reads from it, and TLS takes the descriptor over from the plain socket (during the
+    handshake no socket object can be reached). ``shutdown`` on the duplicate ends the
+    connection for every descriptor of it. Also makes its responses drain boundedly."""
+
+    deadline_socket: socket.socket | None = None
+    deadline_owner: tuple[Attempt, int] | None = None
+    deadline_answer_pending = False
+
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        self.release_deadline_socket()
+        self.deadline_socket = sock.dup()
+        return sock
+
+    def release_deadline_socket(self) -> None:
+        """Close the duplicate (the connection is closed and its answer done with)."""
+        dup, self.deadline_socket = self.deadline_socket, None
+        if dup is not None:
+            dup.close()
+
+    def close(self) -> None:
+        super().close()  # type: ignore[misc]
+        if not self.deadline_answer_pending:
+            self.release_deadline_socket()
+
+    def getresponse(self) -> HTTPResponse:
+        # On `Connection: close`, http.client closes the connection here but the response
+        # goes on reading the socket: the duplicate stays until the connection comes back.
+        self.deadline_answer_pending = True
+        try:
+            response: HTTPResponse = super().getresponse()  # type: ignore[misc]
+        finally:
+            self.deadline_answer_pending = False
+        response.__class__ = _BoundedDrainResponse
+        return response
+
+
+class _DeadlineHTTPConnection(_DeadlineConnectionMixin, HTTPConnection):  # type: ignore[misc]
+    pass
+
+
+class _DeadlineHTTPSConnection(_DeadlineConnectionMixin, HTTPSConnection):  # type: ignore[misc]
+    pass
 
 
 class DeadlineAdapter(HTTPAdapter):
     """``HTTPAdapter`` whose every attempt (connect, send, answer, body) must end within
-    ``deadline`` seconds; past it the connection is shut down, which ends the blocked read at
-    once. Use :meth:`attempt` around a request and the reading of its body.
+    ``deadline`` seconds; past it the connection's socket is shut down, which ends the blocked
+    read at once. Use :meth:`attempt` around a request and the reading of its body.
 
     :param deadline: Seconds each attempt may take in all.
-    :param max_retries: As for ``HTTPAdapter``.
+    :param max_retries: As for ``HTTPAdapter``; an :meth:`attempt` may pass its own state.
     :param pool_maxsize: Connections kept open.
     """
 
@@ -58,57 +156,116 @@ class DeadlineAdapter(HTTPAdapter):
         self._local = threading.local()
         super().__init__(max_retries=max_retries, pool_connections=1, pool_maxsize=pool_maxsize)
 
+    @property
+    def max_retries(self) -> Retry:
+        """The retry state of the current :meth:`attempt` if it has one, else the policy."""
+        current: Attempt | None = getattr(self._local, "current", None)
+        if current is not None and current.retries is not None:
+            return current.retries
+        return self._max_retries
+
+    @max_retries.setter
+    def max_retries(self, value: Retry) -> None:
+        self._max_retries = value
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         """Make the pool manager build pools that arm a deadline for each connection taken."""
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {
-            "http": self._pool_class(HTTPConnectionPool),
-            "https": self._pool_class(HTTPSConnectionPool),
+            "http": self._pool_class(HTTPConnectionPool, _DeadlineHTTPConnection),
+            "https": self._pool_class(HTTPSConnectionPool, _DeadlineHTTPSConnection),
         }
 
     @contextlib.contextmanager
-    def attempt(self) -> Iterator[Attempt]:
+    def attempt(self, retries: Retry | None = None) -> Iterator[Attempt]:
         """Scope one request (all its retries) and the reading of its answer; the deadline
         timer is disarmed on exit."""
-        current = Attempt()
+        current = Attempt(retries=retries)
         self._local.current = current
         try:
             yield current
         finally:
             self._local.current = None
-            if current.timer is not None:
-                current.timer.cancel()
+            with current.lock:
+                current.generation += 1
+                if current.timer is not None:
+                    current.timer.cancel()
 
-    def _pool_class(self, base: type[HTTPConnectionPool]) -> type[HTTPConnectionPool]:
+    def _pool_class(
+        self, base: type[HTTPConnectionPool], connection: type[HTTPConnection]
+    ) -> type[HTTPConnectionPool]:
         adapter = self
 
         class DeadlinePool(base):  # type: ignore[valid-type,misc]
+            ConnectionCls = connection
+
             def _get_conn(self, timeout: float | None = None) -> Any:
                 conn = super()._get_conn(timeout)
                 adapter._arm(conn)
                 return conn
 
+            def _put_conn(self, conn: Any) -> None:
+                if conn is not None:
+                    adapter._disarm(conn)
+                super()._put_conn(conn)
+
         DeadlinePool.__name__ = f"Deadline{base.__name__}"
         return DeadlinePool
 
-    def _arm(self, conn: Any) -> None:
+    def _arm(self, conn: _DeadlineConnectionMixin) -> None:
         current: Attempt | None = getattr(self._local, "current", None)
         if current is None:
             return
-        if current.timer is not None:
-            current.timer.cancel()
-        timer = threading.Timer(self.deadline, _expire, (current, conn))
-        timer.daemon = True
-        current.timer = timer
-        timer.start()
+        with current.lock:
+            if current.timer is not None:
+                current.timer.cancel()
+            current.generation += 1
+            current.expired = False
+            owner = (current, current.generation)
+            conn.deadline_owner = owner
+            timer = threading.Timer(self.deadline, _expire, (owner, conn))
+            timer.daemon = True
+            current.timer = timer
+            timer.start()
+
+    @staticmethod
+    def _disarm(conn: _DeadlineConnectionMixin) -> None:
+        owner, conn.deadline_owner = conn.deadline_owner, None
+        if owner is not None:
+            current, generation = owner
+            with current.lock:
+                if current.generation == generation:
+                    current.generation += 1
+                    if current.timer is not None:
+                        current.timer.cancel()
+        if getattr(conn, "sock", None) is None:
+            conn.release_deadline_socket()  # closed, its answer read: the duplicate goes too
 
 
-def _expire(current: Attempt, conn: Any) -> None:
-    current.expired = True
-    sock = getattr(conn, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+def _expire(owner: tuple[Attempt, int], conn: _DeadlineConnectionMixin) -> None:
+    current, generation = owner
+    with current.lock:
+        if current.generation != generation:
+            return  # the connection went back to the pool, or on to another attempt
+        current.expired = True
+        sock = conn.deadline_socket
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class NoRedirectSession(requests.Session):
+    """A ``requests.Session`` that never follows a redirect, and never prepares one either.
+
+    With ``allow_redirects=False`` a plain session still works out the next request of a
+    redirect (``Response.next``): it reads the redirect's whole body, and raises
+    ``TooManyRedirects`` or ``UnicodeDecodeError`` on what the server put in it. Here a
+    redirect is an answer like any other, for the caller to refuse.
+    """
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        """No redirect is ever followed: there is never a target."""
+        return None
 
 
 def read_body(response: requests.Response, limit: int, *, truncate: bool = False) -> bytes:
@@ -123,7 +280,8 @@ def read_body(response: requests.Response, limit: int, *, truncate: bool = False
         raise BodyTooLarge(limit, declared)
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(_CHUNK_BYTES):
+    # Never ask for more than one byte past the limit: that byte tells a longer body apart.
+    for chunk in response.iter_content(min(_CHUNK_BYTES, limit + 1)):
         chunks.append(chunk)
         size += len(chunk)
         if size > limit:
