@@ -139,7 +139,8 @@ def test_a_malformed_create_answer_is_refused_and_its_token_looked_for(case: str
 
 
 def test_a_numeric_expires_at_left_in_state_does_not_crash_diff() -> None:
-    with hostile(EMPTY_LISTING) as (_server, host):
+    # The token is live (the plan's liveness check finds it): only expiry could replace it.
+    with hostile(Router.fixed(listing(token_item()))) as (_server, host):
         olds = token_outputs(expires_in_days=30, rotate_before_days=5, expires_at=1767225600)
         news = props(tenant_id=TENANT, name="Okta", expires_in_days=30, rotate_before_days=5)
         diff = host.diff(f"{TENANT}/{TOKEN_ID}", scim_urn(), olds, news)

@@ -23,7 +23,14 @@ from localskills_pulumi.errors import (
 )
 from localskills_pulumi.testing.host import ProviderError
 from tests.host.scim import props, scim_urn, start_host
-from tests.hostile.servers import Connection, HostileServer, Request, Router, json_answer
+from tests.hostile.servers import (
+    Connection,
+    HostileServer,
+    Request,
+    Router,
+    json_answer,
+    token_item,
+)
 from tests.hostile.support import (
     API_TOKEN,
     TENANT,
@@ -40,6 +47,11 @@ from tests.hostile.support import (
 
 def listing_with_paths(request: Request, conn: Connection) -> bool:
     conn.send(json_answer(200, {"success": True, "data": []}))
+    return True
+
+
+def listing_holding_the_token(request: Request, conn: Connection) -> bool:
+    conn.send(json_answer(200, {"success": True, "data": [token_item()]}))
     return True
 
 
@@ -253,6 +265,7 @@ def test_a_malformed_id_in_state_is_an_input_error(id_: str) -> None:
 def test_an_expires_at_in_state_that_is_no_real_moment_never_crashes_diff(expires_at: Any) -> None:
     olds = token_outputs(expires_in_days=30, rotate_before_days=5, expires_at=expires_at)
     news = props(tenant_id=TENANT, name="Okta", expires_in_days=30, rotate_before_days=5)
-    with hostile(listing_with_paths) as (_, host):
+    # The token is live (the plan's liveness check finds it): only expiry could replace it.
+    with hostile(listing_holding_the_token) as (_, host):
         diff = host.diff(f"{TENANT}/tok1", scim_urn(), olds, news)
     assert diff.changes == "DIFF_NONE"
