@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -41,14 +41,8 @@ class ScimTokenInfo(ScimTokenRecord):
     def from_record(cls, record: ScimTokenRecord, now: datetime | None = None) -> ScimTokenInfo:
         """The info for an API record; ``expired`` as of ``now`` (default: this machine's
         clock)."""
-        return cls(
-            id=record.id,
-            name=record.name,
-            created_at=record.created_at,
-            last_used_at=record.last_used_at,
-            expires_at=record.expires_at,
-            expired=record.is_expired(now),
-        )
+        values = {f.name: getattr(record, f.name) for f in fields(ScimTokenRecord)}
+        return cls(**values, expired=record.is_expired(now))
 
 
 class ScimTokenListing(NamedTuple):

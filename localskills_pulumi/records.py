@@ -82,14 +82,7 @@ class ScimTokenRecord:
 
         :raises MalformedResponseError: naming the field and ``operation``.
         """
-        fields = _Fields(data, operation, status)
-        return cls(
-            id=fields.token_id("id"),
-            name=fields.name("name"),
-            created_at=fields.required_timestamp("createdAt"),
-            last_used_at=fields.timestamp("lastUsedAt", optional=True),
-            expires_at=fields.timestamp("expiresAt", optional=True),
-        )
+        return cls(**_record_fields(_Fields(data, operation, status)))
 
     @property
     def created(self) -> datetime:
@@ -141,14 +134,19 @@ class IssuedScimToken(ScimTokenRecord):
         :raises MalformedResponseError: naming the field (never showing the secret).
         """
         fields = _Fields(data, operation, status)
-        return cls(
-            id=fields.token_id("id"),
-            name=fields.name("name"),
-            created_at=fields.required_timestamp("createdAt"),
-            last_used_at=None,
-            expires_at=fields.timestamp("expiresAt", optional=True),
-            token=fields.secret("token"),
-        )
+        return cls(**_record_fields(fields), token=fields.secret("token"))
+
+
+def _record_fields(fields: _Fields) -> dict[str, Any]:
+    """The API's JSON mapped to a record's fields: the one place that knows the API's names.
+    (A create's answer holds no ``lastUsedAt``: optional fields may be absent.)"""
+    return {
+        "id": fields.token_id("id"),
+        "name": fields.name("name"),
+        "created_at": fields.required_timestamp("createdAt"),
+        "last_used_at": fields.timestamp("lastUsedAt", optional=True),
+        "expires_at": fields.timestamp("expiresAt", optional=True),
+    }
 
 
 class _Fields:
