@@ -14,16 +14,10 @@ included), and there are at most ``max_retries`` retries. Every answer is read w
 from __future__ import annotations
 
 import http.client
-import json
-import logging
 import os
 import threading
 import time
-import traceback
-from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -31,35 +25,30 @@ from urllib.parse import quote
 
 import requests
 from urllib3.exceptions import (
-    ConnectTimeoutError,
     HTTPError,
     MaxRetryError,
-    NewConnectionError,
     ProtocolError,
 )
 from urllib3.util.retry import Retry
 
 from ._version import __version__
+from .answers import Answer, Failure, exchange_failure, read_envelope, with_note
 from .errors import (
     ApiError,
     AuthenticationError,
     ConfigError,
     CredentialsError,
-    DeadlineExceededError,
     InputError,
     LocalskillsError,
     MalformedResponseError,
     NotFoundError,
-    OrphanedTokenError,
-    RateLimitError,
-    RedirectError,
     ResponseTooLargeError,
-    TenantNotFoundError,
     TokenNotFoundError,
     TransportError,
 )
 from .identifiers import id_problem, redact
-from .records import IssuedScimToken, ScimTokenRecord, format_timestamp, parse_timestamp
+from .orphans import OrphanSearch
+from .records import IssuedScimToken, ScimTokenRecord, parse_timestamp
 from .retry import MAX_RETRY_AFTER_SECONDS, RETRY_STATUSES, RetryPolicy
 from .settings import (
     DEFAULT_MAX_RETRIES,
@@ -69,7 +58,13 @@ from .settings import (
     Credentials,
     Settings,
 )
-from .transport import BodyTooLarge, DeadlineAdapter, NoRedirectSession, read_body
+from .transport import (
+    BodyTooLarge,
+    DeadlineAdapter,
+    NoRedirectSession,
+    protect_in_logs,
+    read_body,
+)
 
 __all__ = [
     "ANSWER_BODY_LIMIT",
@@ -97,39 +92,9 @@ ERROR_BODY_LIMIT = 64 * 1024
 # Kept for the names the package has offered.
 MAX_RETRY_AFTER = MAX_RETRY_AFTER_SECONDS
 RETRYABLE_STATUSES = RETRY_STATUSES
-# createdAt has whole-second precision and the Date header too; this much slack on each side
-# of an ambiguous POST's time window catches the token it may have created.
-_RECONCILE_SLACK_SECONDS = 2.0
-_RECONCILE_POLL_SECONDS = 0.25
-# The most tokens one reconcile revokes: a failed POST makes one token at most, and the host
-# runs 4 calls at once. More is not the trace of our own failed POSTs (a hostile listing).
-_MAX_RECONCILE_REVOKES = 16
-_SNIPPET_CHARS = 200
 # A server clock (the Date header) outside these years is ignored: date arithmetic on it, plus
 # the largest day count (identifiers.MAX_DAYS), must not overflow.
 _SERVER_YEARS = (1971, 9800)
-# urllib3 logs server-supplied text (header lines it cannot parse, the errors behind a retry).
-_URLLIB3_LOGGERS = ("urllib3", "urllib3.connection", "urllib3.connectionpool", "urllib3.response")
-
-
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
-class _Failed(Exception):
-    """An exchange that got no usable answer: the error to raise, and what it means for a
-    POST (whether the server may have acted, and may still be acting)."""
-
-    def __init__(
-        self, error: LocalskillsError, *, reached_server: bool, may_still_run: bool = False
-    ) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.reached_server = reached_server
-        self.may_still_run = may_still_run
 
 
 class LocalskillsClient:
@@ -190,7 +155,7 @@ class LocalskillsClient:
                 "holds characters no API token has (white space, control or non-ASCII "
                 "characters); copy it again from localskills.sh."
             )
-        _LOG_REDACTION.protect(token)
+        protect_in_logs(token)
         self._credentials = credentials
         self._timeout = float(timeout)
         if backoff_factor is not None:
@@ -220,13 +185,12 @@ class LocalskillsClient:
         )
         self._lock = threading.Lock()
         self._server_offset: timedelta | None = None
-        # Creates in flight and reconciles under way, per (tenant, name): a reconcile waits for
-        # the creates in flight and holds back new ones, so the tokens it finds that this
-        # client did not issue are certainly not a sibling's answer still on its way.
-        self._creates = threading.Condition()
-        self._in_flight: Counter[tuple[str, str]] = Counter()
-        self._reconciling: set[tuple[str, str]] = set()
-        self._issued_ids: set[str] = set()
+        self._orphans = OrphanSearch(
+            self.list_scim_tokens,
+            self.delete_scim_token,
+            lambda: self._server_offset or timedelta(0),
+            self._timeout,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, *, pool_size: int = 4) -> LocalskillsClient:
@@ -299,24 +263,23 @@ class LocalskillsClient:
         revoked = 0
         for attempt in range(1, attempts + 1):
             started = time.time()
-            with self._create_slot(key):
+            with self._orphans.slot(key):
                 try:
                     status, data = self._call(
                         "POST", url, operation, tenant_id, json=body, limit=ANSWER_BODY_LIMIT
                     )
                     issued = IssuedScimToken.from_api(data, operation, status)
-                except _Failed as failed:
+                except Failure as failed:
                     ambiguous = failed
                 except MalformedResponseError as malformed:
                     # A 2xx answer: the server may well have created a token we cannot read.
-                    ambiguous = _Failed(malformed, reached_server=True)
+                    ambiguous = Failure(malformed, reached_server=True)
                 else:
-                    with self._lock:
-                        self._issued_ids.add(issued.id)
+                    self._orphans.issued(issued.id)
                     return issued
-            revoked += self._reconcile(key, started, operation, ambiguous.may_still_run)
+            revoked += self._orphans.search(key, started, operation, ambiguous.may_still_run)
             if attempt == attempts:
-                raise _with_note(
+                raise with_note(
                     ambiguous.error,
                     f"{attempts} attempt{'s' if attempts > 1 else ''} failed; after each, the "
                     f"token it may have created was looked for and revoked ({revoked} revoked), "
@@ -369,18 +332,18 @@ class LocalskillsClient:
         """Send one request (urllib3 retries what is safe) and unwrap the envelope.
 
         Returns the status and ``data``. For POST, a failure after which the server may have
-        acted is raised as :class:`_Failed` with ``reached_server``; every other failure is
+        acted is raised as :class:`Failure` with ``reached_server``; every other failure is
         raised as the package's error.
         """
         try:
             answer = self._exchange(method, url, operation, json, limit)
-            return self._unwrap(method, answer, operation, tenant_id)
-        except _Failed as failed:
+            return read_envelope(method, answer, operation, tenant_id, self._credentials)
+        except Failure as failed:
             if method == "POST" and failed.reached_server:
                 raise
             raise failed.error from None
 
-    def _exchange(self, method: str, url: str, operation: str, json: Any, limit: int) -> _Answer:
+    def _exchange(self, method: str, url: str, operation: str, json: Any, limit: int) -> Answer:
         """Send a request and read its answer, each attempt within the deadline.
 
         urllib3 retries what fails before the answer's head arrives (and 429/5xx for GET and
@@ -401,7 +364,7 @@ class LocalskillsClient:
                         stream=True,
                     )
                 except _TRANSPORT_ERRORS as exc:
-                    raise self._transport_failure(operation, exc, attempt.expired) from None
+                    raise self._failure(operation, exc, attempt.expired) from None
                 state: Retry | None = getattr(response.raw, "retries", None)
                 status = response.status_code
                 try:
@@ -424,17 +387,26 @@ class LocalskillsClient:
                         "the rest was not read",
                         "Check the base URL: the localskills API answers far less.",
                     )
-                    raise _Failed(error, reached_server=True) from None
+                    raise Failure(error, reached_server=True) from None
                 except _TRANSPORT_ERRORS as exc:
-                    failure = self._transport_failure(operation, exc, attempt.expired)
+                    failure = self._failure(operation, exc, attempt.expired)
                     retries = self._next_try(method, url, state)
                     if retries is None:
                         raise failure from None
                 else:
-                    return _Answer(status, response.headers, body)
+                    return Answer(status, response.headers, body)
                 finally:
                     response.close()
             retries.sleep()
+
+    def _failure(self, operation: str, exc: BaseException, expired: bool) -> Failure:
+        return exchange_failure(
+            operation,
+            exc,
+            expired=expired,
+            base_url=self._credentials.base_url,
+            timeout=self._timeout,
+        )
 
     def _next_try(self, method: str, url: str, state: Retry | None) -> Retry | None:
         """The retry state for another try of a GET or DELETE whose answer broke off, or None
@@ -445,119 +417,6 @@ class LocalskillsClient:
             )
         except (MaxRetryError, ProtocolError):
             return None
-
-    def _transport_failure(self, operation: str, exc: BaseException, expired: bool) -> _Failed:
-        base_url = self._credentials.base_url
-        if expired:
-            return _Failed(
-                DeadlineExceededError(
-                    f"{operation} failed: no complete answer from {base_url} within "
-                    f"{self._timeout:g} s (the request's deadline)"
-                ),
-                reached_server=True,
-                may_still_run=True,
-            )
-        if isinstance(exc, requests.ConnectionError) and _never_connected(exc):
-            return _Failed(
-                TransportError(f"{operation} failed: cannot reach {base_url} ({_reason(exc)})"),
-                reached_server=False,
-            )
-        if isinstance(exc, requests.Timeout):
-            return _Failed(
-                TransportError(
-                    f"{operation} failed: no answer from {base_url} within {self._timeout:g} s"
-                ),
-                reached_server=True,
-                may_still_run=True,
-            )
-        return _Failed(
-            TransportError(
-                f"{operation} failed: the exchange with {base_url} broke off ({_reason(exc)})"
-            ),
-            reached_server=True,
-        )
-
-    def _unwrap(
-        self, method: str, answer: _Answer, operation: str, tenant_id: str
-    ) -> tuple[int, Any]:
-        status = answer.status
-        if 300 <= status < 400:
-            location = self._redact(answer.headers.get("Location", "(none)"))[:_SNIPPET_CHARS]
-            raise _Failed(
-                RedirectError(
-                    operation,
-                    status,
-                    f"the server redirects to {location}",
-                    "Redirects are never followed (the API token must not travel elsewhere): "
-                    "set the base URL to the address the API answers at.",
-                ),
-                reached_server=False,
-            )
-        if method == "DELETE" and 200 <= status < 300 and not answer.body.strip():
-            return status, None  # 204 No Content, or an empty 200: revoked
-        envelope = _parse_json(answer.body)
-        if not isinstance(envelope, dict):
-            text = _snippet(self._redact(answer.body.decode("utf-8", "replace")))
-            if status < 400:
-                error: ApiError = MalformedResponseError(
-                    operation, status, f"the answer is not the API's JSON envelope: {text}"
-                )
-            else:
-                error = self._error_for(operation, tenant_id, status, text, enveloped=False)
-            raise _Failed(error, reached_server=status < 400 or status >= 500)
-        if status >= 400 or envelope.get("success") is not True:
-            raw = envelope.get("error")
-            message = self._redact(raw if isinstance(raw, str) else "no error message")
-            error = self._error_for(operation, tenant_id, status, _snippet(message), enveloped=True)
-            raise _Failed(error, reached_server=status >= 500)
-        return status, envelope.get("data")
-
-    # -- what an error answer means ------------------------------------------------------
-
-    def _error_for(
-        self, operation: str, tenant_id: str, status: int, message: str, *, enveloped: bool
-    ) -> ApiError:
-        """The error for an answer, by status and structure; the message decides only
-        between the two kinds of 404 (see :func:`_not_found_kind`)."""
-        credentials = self._credentials
-        if status == 401:
-            return AuthenticationError(operation, status, message, credentials.refused_message)
-        if status == 403:
-            return AuthenticationError(
-                operation,
-                status,
-                message,
-                f"The API token from {credentials.token_source} has no access to tenant "
-                f"{tenant_id!r}: use a token of a member of that team.",
-            )
-        if status == 404:
-            kind = _not_found_kind(message) if enveloped else NotFoundError
-            if kind is TenantNotFoundError:
-                hint = (
-                    f"Tenant {tenant_id!r} does not exist at {credentials.base_url}: check "
-                    "tenant_id, and the base URL."
-                )
-            elif kind is TokenNotFoundError:
-                hint = "The token was revoked, or never existed."
-            else:
-                hint = (
-                    f"The server did not say what is missing: check the base URL "
-                    f"({credentials.base_url}); it must be the site's root, such as "
-                    "https://localskills.sh, without a path like /api."
-                )
-            return kind(operation, status, message, hint)
-        if status == 429:
-            return RateLimitError(
-                operation,
-                status,
-                message,
-                "Rate limited, and the retries (which honour Retry-After) ran out: run again "
-                "later, or with fewer operations at once.",
-            )
-        return ApiError(operation, status, message)
-
-    def _redact(self, text: str) -> str:
-        return redact(text, self._credentials.api_token)
 
     def _note_server_time(self, headers: Mapping[str, str]) -> None:
         date = headers.get("Date")
@@ -573,189 +432,6 @@ class LocalskillsClient:
         except (TypeError, ValueError, IndexError, OverflowError):
             return
 
-    # -- no orphans --------------------------------------------------------------------------
-
-    @contextmanager
-    def _create_slot(self, key: tuple[str, str]) -> Iterator[None]:
-        """One POST of ``key`` in flight; waits while a reconcile of ``key`` runs."""
-        with self._creates:
-            while key in self._reconciling:
-                self._creates.wait()
-            self._in_flight[key] += 1
-        try:
-            yield
-        finally:
-            with self._creates:
-                self._in_flight[key] -= 1
-                if self._in_flight[key] <= 0:
-                    del self._in_flight[key]
-                self._creates.notify_all()
-
-    def _reconcile(
-        self, key: tuple[str, str], started: float, operation: str, may_still_run: bool
-    ) -> int:
-        """
-        Revoke the tokens an ambiguous POST may have created: same name, created within the
-        attempt's time window (in the server's clock), and not issued by this client.
-
-        It first waits for the other creates of the same name in flight (each ends within its
-        deadline) and holds back new ones, so that a sibling's token whose answer is still on
-        its way is recorded as issued before the tenant is looked at. After a timeout the
-        server may still be working on the request, so the tenant is looked at again for up
-        to one more timeout until such a token shows up.
-        """
-        tenant_id, name = key
-        with self._creates:
-            while key in self._reconciling:
-                self._creates.wait()
-            self._reconciling.add(key)
-            while self._in_flight.get(key):
-                self._creates.wait()
-        try:
-            deadline = time.monotonic() + (self._timeout if may_still_run else 0.0)
-            while True:
-                revoked = self._revoke_candidates(tenant_id, name, started, operation)
-                if revoked or time.monotonic() >= deadline:
-                    return revoked
-                time.sleep(min(_RECONCILE_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-        finally:
-            with self._creates:
-                self._reconciling.discard(key)
-                self._creates.notify_all()
-
-    def _revoke_candidates(self, tenant_id: str, name: str, started: float, operation: str) -> int:
-        try:
-            tokens = self.list_scim_tokens(tenant_id)
-        except LocalskillsError as exc:
-            raise OrphanedTokenError(
-                f"{operation}: the request may have reached the server, and looking for the "
-                f"token it may have created failed ({exc}). A token named {name!r} created "
-                f"around {format_timestamp(datetime.fromtimestamp(started, timezone.utc))} "
-                f"may exist in tenant {tenant_id!r} that nobody holds: list the tenant's "
-                "tokens and revoke it."
-            ) from None
-        offset = self._server_offset or timedelta(0)
-        slack = timedelta(seconds=_RECONCILE_SLACK_SECONDS)
-        low = datetime.fromtimestamp(started, timezone.utc) + offset - slack
-        high = datetime.now(timezone.utc) + offset + slack
-        with self._lock:
-            issued = set(self._issued_ids)
-        candidates = [
-            token
-            for token in tokens
-            if token.name == name and token.id not in issued and low <= token.created <= high
-        ]
-        if len(candidates) > _MAX_RECONCILE_REVOKES:
-            # One failed POST makes one token at most; this many is no failed POST of ours.
-            raise OrphanedTokenError(
-                f"{operation}: the request may have reached the server, and the tenant lists "
-                f"{len(candidates)} tokens named {name!r} created within seconds of it, more "
-                "than this client can have made: none was revoked. List the tenant's tokens "
-                "and revoke the ones nobody holds."
-            )
-        revoked = 0
-        for token in candidates:
-            try:
-                revoked += self.delete_scim_token(tenant_id, token.id)
-            except LocalskillsError as exc:
-                raise OrphanedTokenError(
-                    f"{operation}: the request may have reached the server, and token "
-                    f"{token.id!r} named {name!r}, created at {token.created_at} and held by "
-                    f"nobody, could not be revoked ({exc}): revoke it in tenant {tenant_id!r}."
-                ) from None
-        return revoked
-
 
 _TRANSPORT_ERRORS = (requests.RequestException, HTTPError, http.client.HTTPException, OSError)
 """What a request or the reading of its answer raises when the exchange fails."""
-
-
-class _LogRedaction(logging.Filter):
-    """Redacts the API tokens of every client, and anything shaped like a localskills secret,
-    from urllib3's log records: urllib3 logs text a server sent (a header line it cannot parse,
-    the error behind a retry), and a server may echo the request's ``Authorization``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._secrets: set[str] = set()
-        self._installed = False
-        self._lock = threading.Lock()
-
-    def protect(self, secret: str) -> None:
-        with self._lock:
-            self._secrets.add(secret)
-            if not self._installed:
-                for name in _URLLIB3_LOGGERS:
-                    logging.getLogger(name).addFilter(self)
-                self._installed = True
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            text = record.getMessage()
-            if record.exc_info and record.exc_info[0] is not None:
-                text += "\n" + "".join(traceback.format_exception(*record.exc_info))
-        except Exception:
-            return False  # a record that cannot even be formatted is dropped, not shown raw
-        with self._lock:
-            secrets = tuple(self._secrets)
-        record.msg, record.args = redact(text, *secrets), None
-        record.exc_info, record.exc_text = None, None
-        return True
-
-
-_LOG_REDACTION = _LogRedaction()
-
-
-def _not_found_kind(message: str) -> type[NotFoundError]:
-    """Which thing a 404's envelope says is missing. The API gives nothing but its English
-    message to tell "Tenant not found" from "SCIM token not found"; this is the one place
-    that reads it."""
-    text = message.lower()
-    if "token" in text:
-        return TokenNotFoundError
-    if "tenant" in text or "team" in text:
-        return TenantNotFoundError
-    return NotFoundError
-
-
-def _with_note(error: LocalskillsError, note: str) -> LocalskillsError:
-    """``error`` again, its message extended with ``note`` (same type and fields)."""
-    if isinstance(error, ApiError):
-        hint = f"{error.hint} {note}" if error.hint else note
-        return type(error)(error.operation, error.status, error.api_message, hint)
-    return type(error)(f"{error}. {note}")
-
-
-def _parse_json(body: bytes) -> Any:
-    try:
-        return json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return None
-
-
-def _never_connected(exc: requests.ConnectionError) -> bool:
-    """True when the request certainly never reached the server."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    cause = exc.args[0] if exc.args else None
-    reason = cause.reason if isinstance(cause, MaxRetryError) else cause
-    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
-
-
-def _reason(exc: BaseException) -> str:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, MaxRetryError) and cause.reason is not None:
-            cause = cause.reason
-            continue
-        inner = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
-        if inner is None:
-            break
-        cause = inner
-    return f"{type(cause).__name__}" if cause is not None else type(exc).__name__
-
-
-def _snippet(text: str, limit: int = _SNIPPET_CHARS) -> str:
-    """The first ``limit`` characters of ``text`` on one line; reads only what it shows."""
-    head = " ".join(text[: limit * 4].split())
-    return head if len(head) <= limit and len(text) <= limit * 4 else head[:limit] + "..."

@@ -19,8 +19,10 @@ on to the next attempt, do nothing.
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import threading
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +33,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
+
+from .identifiers import redact
 
 __all__ = [
     "DRAIN_LIMIT",
@@ -297,3 +301,49 @@ def _content_length(response: requests.Response) -> int | None:
     except ValueError:
         return None
     return value if value >= 0 else None
+
+
+# urllib3 logs server-supplied text (header lines it cannot parse, the errors behind a retry).
+_URLLIB3_LOGGERS = ("urllib3", "urllib3.connection", "urllib3.connectionpool", "urllib3.response")
+
+
+class _LogRedaction(logging.Filter):
+    """Redacts the API tokens of every client, and anything shaped like a localskills secret,
+    from urllib3's log records: urllib3 logs text a server sent (a header line it cannot parse,
+    the error behind a retry), and a server may echo the request's ``Authorization``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._installed = False
+        self._lock = threading.Lock()
+
+    def protect(self, secret: str) -> None:
+        with self._lock:
+            self._secrets.add(secret)
+            if not self._installed:
+                for name in _URLLIB3_LOGGERS:
+                    logging.getLogger(name).addFilter(self)
+                self._installed = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+            if record.exc_info and record.exc_info[0] is not None:
+                text += "\n" + "".join(traceback.format_exception(*record.exc_info))
+        except Exception:
+            return False  # a record that cannot even be formatted is dropped, not shown raw
+        with self._lock:
+            secrets = tuple(self._secrets)
+        record.msg, record.args = redact(text, *secrets), None
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+_LOG_REDACTION = _LogRedaction()
+
+
+def protect_in_logs(secret: str) -> None:
+    """Redact ``secret`` (and anything shaped like a localskills secret) from urllib3's log
+    records, from now on."""
+    _LOG_REDACTION.protect(secret)
