@@ -2,8 +2,9 @@
 Pulumi dynamic provider for localskills.sh SCIM provisioning tokens.
 
 ``from localskills_pulumi import ScimToken`` declares a token in a Pulumi program;
-``get_scim_tokens`` lists a tenant's tokens. Names are imported on first use, so that the
-emulator and the command line start without loading Pulumi.
+``get_scim_tokens`` lists a tenant's tokens. Every error the package raises is a
+``LocalskillsError`` (see :mod:`localskills_pulumi.errors`). Other names are imported on first
+use, so that the emulator and the command line start without loading Pulumi.
 """
 
 from __future__ import annotations
@@ -11,31 +12,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from . import errors as _errors
 from ._version import __version__
+from .errors import *  # noqa: F403 -- the error tree (it imports nothing)
 
 if TYPE_CHECKING:
     from .client import LocalskillsClient
-    from .errors import (
-        AdoptionError,
-        ApiError,
-        AuthenticationError,
-        ConfigError,
-        CredentialsError,
-        DeadlineExceededError,
-        ImportIdError,
-        InputError,
-        LocalskillsError,
-        MalformedResponseError,
-        NotFoundError,
-        OrphanedTokenError,
-        RateLimitError,
-        RedirectError,
-        ResponseError,
-        ResponseTooLargeError,
-        TenantNotFoundError,
-        TokenNotFoundError,
-        TransportError,
-    )
     from .lookup import ScimTokenInfo, get_scim_tokens
     from .provider import ScimTokenProvider
     from .records import ScimTokenRecord
@@ -43,30 +25,7 @@ if TYPE_CHECKING:
     from .retry import RetryPolicy
     from .settings import Settings, resolve_settings
 
-_ERRORS = (
-    "AdoptionError",
-    "ApiError",
-    "AuthenticationError",
-    "ConfigError",
-    "CredentialsError",
-    "DeadlineExceededError",
-    "ImportIdError",
-    "InputError",
-    "LocalskillsError",
-    "MalformedResponseError",
-    "NotFoundError",
-    "OrphanedTokenError",
-    "RateLimitError",
-    "RedirectError",
-    "ResponseError",
-    "ResponseTooLargeError",
-    "TenantNotFoundError",
-    "TokenNotFoundError",
-    "TransportError",
-)
-
 _EXPORTS = {
-    **dict.fromkeys(_ERRORS, "errors"),
     "LocalskillsClient": "client",
     "RetryPolicy": "retry",
     "ScimToken": "resource",
@@ -80,23 +39,7 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "AdoptionError",
-    "ApiError",
-    "AuthenticationError",
-    "ConfigError",
-    "CredentialsError",
-    "DeadlineExceededError",
-    "ImportIdError",
-    "InputError",
     "LocalskillsClient",
-    "LocalskillsError",
-    "MalformedResponseError",
-    "NotFoundError",
-    "OrphanedTokenError",
-    "RateLimitError",
-    "RedirectError",
-    "ResponseError",
-    "ResponseTooLargeError",
     "RetryPolicy",
     "ScimToken",
     "ScimTokenArgs",
@@ -104,13 +47,11 @@ __all__ = [
     "ScimTokenProvider",
     "ScimTokenRecord",
     "Settings",
-    "TenantNotFoundError",
-    "TokenNotFoundError",
-    "TransportError",
     "__version__",
     "get_scim_tokens",
     "resolve_settings",
 ]
+__all__ += _errors.__all__
 
 
 def __getattr__(name: str) -> Any:

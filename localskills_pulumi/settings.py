@@ -307,6 +307,21 @@ _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
 
+def _given(
+    explicit: Any, config: Mapping[str, Any], env: Mapping[str, str], config_key: str, env_key: str
+) -> tuple[Any, str] | None:
+    """The first value set for a key, with where it came from: argument, config, environment."""
+    candidates: tuple[tuple[Any, str], ...] = (
+        (explicit, "the argument"),
+        (config.get(config_key), f"{_STACK_CONFIG_SOURCE} {config_key}"),
+        (env.get(env_key), f"environment variable {env_key}"),
+    )
+    for raw, source in candidates:
+        if raw is not None and not (isinstance(raw, str) and not raw.strip()):
+            return raw, source
+    return None
+
+
 def _switch(
     explicit: bool | None,
     config: Mapping[str, Any],
@@ -315,23 +330,18 @@ def _switch(
     env_key: str,
     default: bool,
 ) -> bool:
-    candidates: tuple[tuple[Any, str], ...] = (
-        (explicit, "the argument"),
-        (config.get(config_key), f"{_STACK_CONFIG_SOURCE} {config_key}"),
-        (env.get(env_key), f"environment variable {env_key}"),
-    )
-    for raw, source in candidates:
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            continue
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ConfigError(f"{source} must be true or false, got {raw!r}.")
-    return default
+    given = _given(explicit, config, env, config_key, env_key)
+    if given is None:
+        return default
+    raw, source = given
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{source} must be true or false, got {raw!r}.")
 
 
 def _number(
@@ -348,38 +358,33 @@ def _number(
     whole: bool = False,
     unit: str = "",
 ) -> float:
-    candidates: tuple[tuple[Any, str], ...] = (
-        (explicit, "the argument"),
-        (config.get(config_key), f"{_STACK_CONFIG_SOURCE} {config_key}"),
-        (env.get(env_key), f"environment variable {env_key}"),
+    given = _given(explicit, config, env, config_key, env_key)
+    if given is None:
+        return default
+    raw, source = given
+    allowed = (
+        f"a whole number from {low:g} to {high:g}"
+        if whole
+        else f"a number {'above' if low_open else 'from'} {low:g}"
+        f"{' and at most' if low_open else ' to'} {high:g}{unit}"
     )
-    for raw, source in candidates:
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            continue
-        allowed = (
-            f"a whole number from {low:g} to {high:g}"
-            if whole
-            else f"a number {'above' if low_open else 'from'} {low:g}"
-            f"{' and at most' if low_open else ' to'} {high:g}{unit}"
-        )
-        value: float | None
-        if isinstance(raw, bool):
+    value: float | None
+    if isinstance(raw, bool):
+        value = None
+    elif isinstance(raw, (int, float)):
+        value = float(raw)
+    else:
+        try:
+            value = float(str(raw).strip())
+        except ValueError:
             value = None
-        elif isinstance(raw, (int, float)):
-            value = float(raw)
-        else:
-            try:
-                value = float(str(raw).strip())
-            except ValueError:
-                value = None
-        if (
-            value is None
-            or not math.isfinite(value)
-            or (whole and value != int(value))
-            or value < low
-            or (low_open and value == low)
-            or value > high
-        ):
-            raise ConfigError(f"{source} must be {allowed}, got {raw!r}.")
-        return value
-    return default
+    if (
+        value is None
+        or not math.isfinite(value)
+        or (whole and value != int(value))
+        or value < low
+        or (low_open and value == low)
+        or value > high
+    ):
+        raise ConfigError(f"{source} must be {allowed}, got {raw!r}.")
+    return value
