@@ -282,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     verbs = parser.add_subparsers(dest="verb", required=True)
     up_parser = verbs.add_parser("up", help="run the program (a `pulumi up`)")
-    up_parser.add_argument("program", type=Path, help="the program's directory, e.g. examples/rotation")
+    up_parser.add_argument(
+        "program", type=Path, help="the program's directory, e.g. examples/rotation"
+    )
     up_parser.add_argument("config", nargs="*", metavar="KEY=VALUE", help="stack config")
     up_parser.add_argument("--stack", default="dev", help="the stack name (default dev)")
     up_parser.add_argument(

@@ -48,7 +48,7 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def run_once(number: int, pytest_args: list[str], logs: Path) -> Run:
+def run_once(number: int, args: list[str], logs: Path) -> Run:
     """Run pytest once with the recording plugin; collect what failed."""
     record = logs / f"run-{number}.jsonl"
     log = logs / f"run-{number}.log"
@@ -60,8 +60,7 @@ def run_once(number: int, pytest_args: list[str], logs: Path) -> Run:
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as out:
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", PLUGIN, "-p", "no:cacheprovider"]
-            + pytest_args,
+            [sys.executable, "-m", "pytest", "-q", "-p", PLUGIN, "-p", "no:cacheprovider", *args],
             cwd=ROOT,
             env=env,
             stdout=out,
