@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -59,15 +60,24 @@ def run_once(number: int, args: list[str], logs: Path) -> Run:
     env["TEST_REPEAT_RECORD"] = str(record)
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as out:
-        done = subprocess.run(
+        process = subprocess.Popen(
             [sys.executable, "-m", "pytest", "-q", "-p", PLUGIN, "-p", "no:cacheprovider", *args],
             cwd=ROOT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
-            check=False,
         )
-    run = Run(number, done.returncode, time.monotonic() - started, log)
+        try:
+            status = process.wait()
+        finally:
+            if process.poll() is None:  # interrupted: stop the run (its fixtures clean up)
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+    run = Run(number, status, time.monotonic() - started, log)
     if record.exists():
         for line in record.read_text(encoding="utf-8").splitlines():
             entry: dict[str, Any] = json.loads(line)
@@ -130,4 +140,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # clean up as on Ctrl-C
     sys.exit(main())

@@ -3,12 +3,12 @@
 # sourced by the other scripts (`. scripts/venv.sh; ensure_venv requirements.txt`).
 #
 # The virtualenv is $VENV (default .venv). It is created when missing. A requirement file is
-# installed, followed by this package (editable, --no-deps), unless the virtualenv holds a stamp
-# for that file's current content (and that of the files it includes with -r, and
-# pyproject.toml, and this checkout's path); a stamp is written only after a successful
-# install. So `scripts/demo.sh` (requirements.txt) and `scripts/test.sh`
-# (requirements-dev.txt) share one virtualenv in any order, and a changed requirement file
-# is installed again. Stamps live in $VENV/.localskills-pulumi/.
+# installed (after an upgrade of pip), followed by this package (editable, --no-deps), unless
+# the virtualenv holds a stamp for that file's current content (and that of the files it
+# includes with -r, and pyproject.toml, and this checkout's path); a stamp is written only
+# after a successful install. So `scripts/demo.sh` (requirements.txt) and `scripts/test.sh`
+# (requirements-dev.txt) share one virtualenv in any order, and a changed requirement file is
+# installed again. Stamps live in $VENV/.localskills-pulumi/.
 
 ensure_venv() {
     local requirements=$1
@@ -55,6 +55,9 @@ PY
         return 0
     fi
     echo "==> installing $requirements and localskills-pulumi into $venv" >&2
+    # A current pip: older ones (the one a new virtualenv of Python 3.11 gets) show no
+    # License-Expression in `pip show`.
+    "$venv/bin/python" -m pip install -q --upgrade pip
     "$venv/bin/python" -m pip install -q -r "$requirements"
     "$venv/bin/python" -m pip install -q --no-deps -e .
     mkdir -p "$stamps"
