@@ -22,12 +22,13 @@ def _write(entry: dict[str, Any]) -> None:
 
 def _first_error_line(report: pytest.CollectReport | pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
-    text = getattr(crash, "message", None) or str(report.longrepr)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if crash is None and lines:
-        # A plain traceback text: its last line names the error.
-        return lines[-1]
-    return lines[0] if lines else "(no message)"
+    if crash is not None:
+        lines = [line.strip() for line in crash.message.splitlines() if line.strip()]
+        return lines[0] if lines else "(no message)"
+    # A plain text (a fixture lookup error, a collection error): its "E   " lines are the error.
+    lines = [line.strip() for line in str(report.longrepr).splitlines() if line.strip()]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return (errors or lines or ["(no message)"])[0 if errors else -1]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

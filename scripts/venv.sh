@@ -2,13 +2,14 @@
 # Makes sure a virtualenv has what a script needs: `bash scripts/venv.sh REQUIREMENTS_FILE`, or
 # sourced by the other scripts (`. scripts/venv.sh; ensure_venv requirements.txt`).
 #
-# The virtualenv is $VENV (default .venv). It is created when missing. A requirement file is
-# installed (after an upgrade of pip), followed by this package (editable, --no-deps), unless
-# the virtualenv holds a stamp for that file's current content (and that of the files it
-# includes with -r, and pyproject.toml, and this checkout's path); a stamp is written only
-# after a successful install. So `scripts/demo.sh` (requirements.txt) and `scripts/test.sh`
-# (requirements-dev.txt) share one virtualenv in any order, and a changed requirement file is
-# installed again. Stamps live in $VENV/.localskills-pulumi/.
+# The virtualenv is $VENV (default .venv). It is created when missing. The requirement file is
+# installed (after an upgrade of pip) unless the virtualenv holds a stamp for its current
+# content (and that of the files it includes with -r); this package is installed (editable,
+# --no-deps) unless it holds a stamp for the current pyproject.toml and this checkout's path.
+# Stamps are written only after a successful install, for the file and what it includes.
+# So `scripts/demo.sh` (requirements.txt) and `scripts/test.sh` (requirements-dev.txt) share
+# one virtualenv in any order, and a changed file is installed again. Stamps live in
+# $VENV/.localskills-pulumi/.
 
 ensure_venv() {
     local requirements=$1
@@ -18,7 +19,7 @@ ensure_venv() {
         python3 -m venv "$venv"
     fi
     local stamps="$venv/.localskills-pulumi"
-    # "<file> <digest>" for the file and each file it includes, the file first.
+    # "<stamp> <digest>" lines: the file, each file it includes, then the package.
     local digests
     digests=$("$venv/bin/python" - "$requirements" "$PWD" <<'PY'
 import hashlib
@@ -26,7 +27,6 @@ import sys
 from pathlib import Path
 
 requirements, checkout = Path(sys.argv[1]), sys.argv[2]
-common = (Path("pyproject.toml").read_bytes(), checkout.encode())
 
 
 def included(path):
@@ -38,33 +38,45 @@ def included(path):
             yield from included(path.parent / words[1])
 
 
-def digest(path):
+def digest(*parts):
     hashed = hashlib.sha256()
-    for part in (*(p.read_bytes() for p in included(path)), *common):
+    for part in parts:
         hashed.update(hashlib.sha256(part).digest())
     return hashed.hexdigest()
 
 
+# The package's install depends on pyproject.toml and on where this checkout is.
+package = (Path("pyproject.toml").read_bytes(), checkout.encode())
 for path in included(requirements):
-    print(path.as_posix(), digest(path))
+    print(f"{path.name}.sha256", digest(*(p.read_bytes() for p in included(path))))
+print("package.sha256", digest(*package))
 PY
     )
-    local first want
-    read -r first want <<<"$digests"
-    if [ "$(cat "$stamps/$(basename "$first").sha256" 2>/dev/null)" = "$want" ]; then
-        return 0
+    # Install what is not stamped: the requirement file (whose stamp comes first), the package.
+    local first package
+    first=$(head -n 1 <<<"$digests")
+    package=$(tail -n 1 <<<"$digests")
+    local wanted=()
+    [ "$(cat "$stamps/${first%% *}" 2>/dev/null)" = "${first#* }" ] || wanted+=("$requirements")
+    [ "$(cat "$stamps/${package%% *}" 2>/dev/null)" = "${package#* }" ] ||
+        wanted+=("localskills-pulumi")
+    [ ${#wanted[@]} -gt 0 ] || return 0
+    local what="${wanted[*]}"
+    echo "==> installing ${what/ / and } into $venv" >&2
+    if [ "${wanted[0]}" = "$requirements" ]; then
+        # A current pip: older ones (the one a new virtualenv of Python 3.11 gets) show no
+        # License-Expression in `pip show`.
+        "$venv/bin/python" -m pip install -q --upgrade pip
+        "$venv/bin/python" -m pip install -q -r "$requirements"
     fi
-    echo "==> installing $requirements and localskills-pulumi into $venv" >&2
-    # A current pip: older ones (the one a new virtualenv of Python 3.11 gets) show no
-    # License-Expression in `pip show`.
-    "$venv/bin/python" -m pip install -q --upgrade pip
-    "$venv/bin/python" -m pip install -q -r "$requirements"
-    "$venv/bin/python" -m pip install -q --no-deps -e .
+    if [ "${wanted[-1]}" = "localskills-pulumi" ]; then
+        "$venv/bin/python" -m pip install -q --no-deps -e .
+    fi
     mkdir -p "$stamps"
     # What a file includes was installed with it: stamp those too.
-    local file digest
-    while read -r file digest; do
-        echo "$digest" >"$stamps/$(basename "$file").sha256"
+    local stamp digest
+    while read -r stamp digest; do
+        echo "$digest" >"$stamps/$stamp"
     done <<<"$digests"
 }
 
