@@ -8,6 +8,7 @@ present and positive, never against a goal (they depend on the machine).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,8 +23,10 @@ HOST_WORKERS = 4
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run ``python -m benchmarks.run --quick`` into a temporary directory."""
-    out = tmp_path_factory.mktemp("bench")
+    """Run ``python -m benchmarks.run --quick`` as a user would, in a scratch working
+    directory: the report goes to ``.benchmarks/`` there, never to the committed files."""
+    cwd = tmp_path_factory.mktemp("bench")
+    committed = {p: p.read_bytes() for p in (ROOT / "benchmarks").glob("*") if p.is_file()}
     done = subprocess.run(
         [
             sys.executable,
@@ -34,21 +37,43 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             ",".join(map(str, SIZES)),
             "--latency-ms",
             "2",
-            "--out",
-            str(out / "RESULTS.md"),
-            "--json",
-            str(out / "results.json"),
         ],
-        cwd=ROOT,
+        cwd=cwd,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
+        },
         capture_output=True,
         text=True,
         timeout=180,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    out = cwd / ".benchmarks"
     results: dict[str, Any] = json.loads((out / "results.json").read_text(encoding="utf-8"))
     results["_markdown"] = (out / "RESULTS.md").read_text(encoding="utf-8")
     results["_stdout"] = done.stdout
+    results["_committed_unchanged"] = committed == {
+        p: p.read_bytes() for p in (ROOT / "benchmarks").glob("*") if p.is_file()
+    }
     return results
+
+
+def test_a_run_writes_to_the_untracked_scratch_directory_not_the_committed_results(
+    run: dict[str, Any],
+) -> None:
+    assert run["_committed_unchanged"]
+    assert "wrote .benchmarks/RESULTS.md and .benchmarks/results.json" in run["_stdout"]
+
+
+def test_only_update_results_targets_the_committed_results() -> None:
+    from benchmarks.run import parse_args
+
+    default = parse_args([])
+    assert (default.out, default.json) == (".benchmarks/RESULTS.md", ".benchmarks/results.json")
+    update = parse_args(["--update-results"])
+    assert (update.out, update.json) == ("benchmarks/RESULTS.md", "benchmarks/results.json")
+    explicit = parse_args(["--update-results", "--out", "x.md", "--json", "x.json"])
+    assert (explicit.out, explicit.json) == ("x.md", "x.json")
 
 
 def test_listings_per_refresh(run: dict[str, Any]) -> None:
