@@ -108,7 +108,7 @@ class StackFile:
 
     def save(self, path: Path) -> None:
         """Write the stack atomically, readable by the owner only (it holds secrets)."""
-        for directory in (*reversed(path.parents[:2]), path.parent):  # .demo/stacks/<project>
+        for directory in reversed(path.parents[:3]):  # .demo, .demo/stacks, .demo/stacks/<project>
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         data = {
             "version": STATE_VERSION,
@@ -269,9 +269,8 @@ def first_line(error: BaseException) -> str:
     details = getattr(error, "details", None)
     text = details if isinstance(details, str) and details.strip() else str(error)
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    if details:
-        return lines[-1] if lines else type(error).__name__
-    return lines[0] if lines else type(error).__name__
+    line = (lines[-1] if details else lines[0]) if lines else type(error).__name__
+    return line.removeprefix("error: ")
 
 
 def main(argv: list[str] | None = None) -> int:
