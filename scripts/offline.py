@@ -32,6 +32,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +196,7 @@ def shown(value: Any) -> str:
 
 def up(
     program: Path,
+    host: ProviderHost,
     *,
     stack: str,
     config: Mapping[str, str],
@@ -207,22 +209,21 @@ def up(
     saved = StackFile.load(saved_at)
     mocks = SimulatedMocks()
     print(f"==> pulumi up, offline: project {project}, stack {stack}")
-    with ProviderHost(cwd=ROOT) as host:
-        monitor = EngineMonitor(mocks, host, state=saved.state)
-        outputs = saved.outputs
-        try:
-            result = run_program(
-                program / "__main__.py",
-                monitor=monitor,
-                project=project,
-                stack=stack,
-                config={**config, API_TOKEN_KEY: api_token, BASE_URL_KEY: base_url},
-                secret_config_keys={API_TOKEN_KEY},
-            )
-            outputs = result.outputs
-        finally:
-            # A failed run keeps what it did (the engine stand-in's rule, and Pulumi's).
-            StackFile(monitor.state, outputs).save(saved_at)
+    monitor = EngineMonitor(mocks, host, state=saved.state)
+    outputs = saved.outputs
+    try:
+        result = run_program(
+            program / "__main__.py",
+            monitor=monitor,
+            project=project,
+            stack=stack,
+            config={**config, API_TOKEN_KEY: api_token, BASE_URL_KEY: base_url},
+            secret_config_keys={API_TOKEN_KEY},
+        )
+        outputs = result.outputs
+    finally:
+        # A failed run keeps what it did (the engine stand-in's rule, and Pulumi's).
+        StackFile(monitor.state, outputs).save(saved_at)
     report(result, mocks, saved_at)
     return result
 
@@ -309,8 +310,22 @@ def main(argv: list[str] | None = None) -> int:
         return output(program, stack=args.stack, name=args.name, show_secrets=args.show_secrets)
     config = parse_config([*args.config, *extra])
     try:
-        with api(args.base_url) as (base_url, api_token):
-            up(program, stack=args.stack, config=config, base_url=base_url, api_token=api_token)
+        # The host starts while the emulator does: each takes a second or so.
+        with ThreadPoolExecutor(1) as pool:
+            starting = pool.submit(ProviderHost(cwd=ROOT).start)
+            try:
+                with api(args.base_url) as (base_url, api_token):
+                    up(
+                        program,
+                        starting.result(),
+                        stack=args.stack,
+                        config=config,
+                        base_url=base_url,
+                        api_token=api_token,
+                    )
+            finally:
+                with contextlib.suppress(Exception):
+                    starting.result().stop()
     except Exception as error:  # one line for the user, as `pulumi up` ends
         print(f"error: {first_line(error)}", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
+from tests import background
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +31,18 @@ def clean_emulator(emulator: Emulator) -> Iterator[Emulator]:
     yield emulator
     emulator.clear_faults()
     emulator.clear_requests()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the background preparations of the selected modules (see tests/background.py)."""
+    if session.config.option.collectonly:
+        return
+    modules = {item.module for item in session.items if isinstance(item, pytest.Function)}
+    for module in sorted(modules, key=lambda m: m.__name__):
+        prepare = getattr(module, background.HOOK, None)
+        if prepare is not None:
+            background.start(module.__name__, prepare)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    background.wait_all()

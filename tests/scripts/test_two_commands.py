@@ -1,5 +1,6 @@
 """The README's two commands, `bash scripts/demo.sh` and `bash scripts/test.sh`, on a fresh
-clone, in either order, and each again after the other.
+clone, in either order: demo, tests, demo again; tests, demo. Run in the background while the
+rest of the suite runs (see ``prepare_in_background``).
 
 Each order runs in a throwaway copy of the project with no virtualenv, as a fresh clone has.
 The scripts create `.venv` and install into it with pip as they always do, but from a local
@@ -16,14 +17,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import background
 from tests.scripts import wheelhouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,10 +46,8 @@ NOT_COPIED = shutil.ignore_patterns(
 )
 
 
-@pytest.fixture(scope="module")
-def offline_pip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The environment for the scripts: pip reads only the stand-in wheelhouse."""
-    base = tmp_path_factory.mktemp("wheelhouse")
+def offline_pip(base: Path) -> dict[str, str]:
+    """The environment for the scripts: pip reads only a stand-in wheelhouse built in ``base``."""
     wheelhouse.build(base / "wheels", base / "links")
     env = {
         k: v
@@ -84,7 +84,7 @@ class Step:
 
 DEMO = ("scripts/demo.sh",)
 TESTS = ("scripts/test.sh", SOME_TESTS, "-p", "no:cacheprovider")
-ENSURE_DEV = ("scripts/venv.sh", "requirements-dev.txt")  # what CI runs first
+ENSURE_DEMO = ("scripts/venv.sh", "requirements.txt")
 
 
 def run_sequence(
@@ -117,28 +117,49 @@ def change_requirements(clone: Path) -> None:
         requirements.write("# changed\n")
 
 
-@pytest.fixture(scope="module")
-def sequences(
-    offline_pip: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, tuple[Path, list[Step]]]:
-    """Both orders, each in a fresh clone, run at the same time (most of their time is spent
-    creating a virtualenv and starting processes, one core each)."""
-    base = tmp_path_factory.mktemp("clones")
-    elsewhere = base / "elsewhere-venv"
-    plans: dict[str, tuple[Path, dict[str, str], list[Any]]] = {
-        "demo first": (fresh_clone(base / "demo-first"), offline_pip, [DEMO, TESTS, DEMO]),
-        "tests first": (
-            fresh_clone(base / "tests-first"),
-            {**offline_pip, "VENV": str(elsewhere)},
-            [TESTS, DEMO, TESTS, change_requirements, ENSURE_DEV],
-        ),
-    }
-    with ThreadPoolExecutor(len(plans)) as pool:
-        futures = {
-            name: (clone, pool.submit(run_sequence, clone, env, commands))
-            for name, (clone, env, commands) in plans.items()
+@dataclass
+class Sequence:
+    """One order, run in a fresh clone: its steps, and whether the clone got a ``.venv``."""
+
+    steps: list[Step]
+    venv: Path
+    clone_has_venv: bool
+
+
+def prepare_in_background() -> dict[str, Sequence]:
+    """Both orders, one after the other, each in a fresh clone, in a scratch directory removed
+    afterwards. Started when collection ends (tests/background.py): it takes tens of seconds,
+    mostly creating virtualenvs and starting processes, and shares nothing with other tests."""
+    with tempfile.TemporaryDirectory(prefix="two-commands-") as scratch:
+        base = Path(scratch)
+        env = offline_pip(base)
+        elsewhere = base / "elsewhere-venv"
+        plans: dict[str, tuple[Path, dict[str, str], Path, list[Any]]] = {
+            "demo first": (
+                fresh_clone(base / "demo-first"),
+                env,
+                base / "demo-first" / ".venv",
+                [DEMO, TESTS, DEMO, change_requirements, ENSURE_DEMO],
+            ),
+            "tests first": (
+                fresh_clone(base / "tests-first"),
+                {**env, "VENV": str(elsewhere)},
+                elsewhere,
+                [TESTS, DEMO],
+            ),
         }
-        return {name: (clone, future.result()) for name, (clone, future) in futures.items()}
+        return {
+            name: Sequence(
+                run_sequence(clone, plan_env, commands), venv, (clone / ".venv").exists()
+            )
+            for name, (clone, plan_env, venv, commands) in plans.items()
+        }
+
+
+@pytest.fixture(scope="module")
+def sequences() -> dict[str, Sequence]:
+    done: dict[str, Sequence] = background.result(__name__, prepare_in_background, timeout=1800)
+    return done
 
 
 def succeeded(steps: list[Step], count: int) -> list[Step]:
@@ -148,9 +169,9 @@ def succeeded(steps: list[Step], count: int) -> list[Step]:
     return steps
 
 
-def test_demo_then_tests_then_demo_again(sequences: dict[str, tuple[Path, list[Step]]]) -> None:
-    _, steps = sequences["demo first"]
-    demo, tests, demo_again = succeeded(steps, 3)
+def test_demo_then_tests_then_demo_again(sequences: dict[str, Sequence]) -> None:
+    order = sequences["demo first"]
+    demo, tests, demo_again, after_change = succeeded(order.steps, 4)
     assert demo.installs == ["==> installing requirements.txt and localskills-pulumi into .venv"]
     assert "HTTP 200" in demo.output
     # The runtime requirements do not hold pytest: test.sh installs its own.
@@ -158,21 +179,18 @@ def test_demo_then_tests_then_demo_again(sequences: dict[str, tuple[Path, list[S
     assert " passed" in tests.output
     assert demo_again.installs == []
     assert "No changes" in demo_again.output and "HTTP 200" in demo_again.output
+    # A changed requirement file is installed again.
+    assert after_change.installs == ["==> installing requirements.txt into .venv"]
 
 
-def test_tests_then_demo_then_tests_again_in_the_venv_named_by_VENV(
-    sequences: dict[str, tuple[Path, list[Step]]],
-) -> None:
-    clone, steps = sequences["tests first"]
-    tests, demo, tests_again, after_change = succeeded(steps, 4)
-    venv = clone.parent / "elsewhere-venv"
+def test_tests_then_demo_in_the_venv_named_by_VENV(sequences: dict[str, Sequence]) -> None:
+    order = sequences["tests first"]
+    tests, demo = succeeded(order.steps, 2)
     assert tests.installs == [
-        f"==> installing requirements-dev.txt and localskills-pulumi into {venv}"
+        f"==> installing requirements-dev.txt and localskills-pulumi into {order.venv}"
     ]
+    assert " passed" in tests.output
     # The development requirements include the runtime ones: nothing more to install.
     assert demo.installs == []
     assert "HTTP 200" in demo.output
-    assert tests_again.installs == []
-    assert not (clone / ".venv").exists()
-    # A changed requirement file is installed again (by what CI runs first, too).
-    assert after_change.installs == [f"==> installing requirements-dev.txt into {venv}"]
+    assert not order.clone_has_venv
