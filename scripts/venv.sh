@@ -53,23 +53,29 @@ print("package.sha256", digest(*package))
 PY
     )
     # Install what is not stamped: the requirement file (whose stamp comes first), the package.
-    local first package
+    # (No arrays: macOS still ships bash 3.2.)
+    local first package install_requirements="" install_package="" what
     first=$(head -n 1 <<<"$digests")
     package=$(tail -n 1 <<<"$digests")
-    local wanted=()
-    [ "$(cat "$stamps/${first%% *}" 2>/dev/null)" = "${first#* }" ] || wanted+=("$requirements")
-    [ "$(cat "$stamps/${package%% *}" 2>/dev/null)" = "${package#* }" ] ||
-        wanted+=("localskills-pulumi")
-    [ ${#wanted[@]} -gt 0 ] || return 0
-    local what="${wanted[*]}"
-    echo "==> installing ${what/ / and } into $venv" >&2
-    if [ "${wanted[0]}" = "$requirements" ]; then
+    [ "$(cat "$stamps/${first%% *}" 2>/dev/null)" = "${first#* }" ] || install_requirements=1
+    [ "$(cat "$stamps/${package%% *}" 2>/dev/null)" = "${package#* }" ] || install_package=1
+    if [ -n "$install_requirements" ] && [ -n "$install_package" ]; then
+        what="$requirements and localskills-pulumi"
+    elif [ -n "$install_requirements" ]; then
+        what=$requirements
+    elif [ -n "$install_package" ]; then
+        what=localskills-pulumi
+    else
+        return 0
+    fi
+    echo "==> installing $what into $venv" >&2
+    if [ -n "$install_requirements" ]; then
         # A current pip: older ones (the one a new virtualenv of Python 3.11 gets) show no
         # License-Expression in `pip show`.
         "$venv/bin/python" -m pip install -q --upgrade pip
         "$venv/bin/python" -m pip install -q -r "$requirements"
     fi
-    if [ "${wanted[-1]}" = "localskills-pulumi" ]; then
+    if [ -n "$install_package" ]; then
         "$venv/bin/python" -m pip install -q --no-deps -e .
     fi
     mkdir -p "$stamps"
