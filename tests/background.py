@@ -5,7 +5,9 @@ waits mostly on subprocesses of its own and shares nothing with other tests (bui
 virtualenvs in a throwaway clone of the project, say). ``tests/conftest.py`` starts it when
 collection ends, so it runs while the rest of the suite does; the module's tests get its result
 with :func:`result`, which starts it there and then if it was not started (a single test run
-with ``-k``, say). Everything started is waited for when the session ends.
+with ``-k``, say). The tests that wait on a preparation run after the others, and the
+preparations start costliest first (``BACKGROUND_SECONDS``, a rough estimate a module may
+set). Everything started is waited for when the session ends.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 HOOK = "prepare_in_background"
+COST = "BACKGROUND_SECONDS"
+"""A module's rough estimate of its preparation's time: the costliest start first."""
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _started: dict[str, Future[Any]] = {}

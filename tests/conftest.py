@@ -33,15 +33,20 @@ def clean_emulator(emulator: Emulator) -> Iterator[Emulator]:
     emulator.clear_requests()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that wait on background preparations run last, so the preparations have the
+    rest of the suite's time to run (see tests/background.py); otherwise the order is kept."""
+    items.sort(key=lambda item: hasattr(getattr(item, "module", None), background.HOOK))
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the background preparations of the selected modules (see tests/background.py)."""
+    """Start the background preparations of the selected modules, costliest first."""
     if session.config.option.collectonly:
         return
     modules = {item.module for item in session.items if isinstance(item, pytest.Function)}
-    for module in sorted(modules, key=lambda m: m.__name__):
-        prepare = getattr(module, background.HOOK, None)
-        if prepare is not None:
-            background.start(module.__name__, prepare)
+    prepared = [m for m in modules if hasattr(m, background.HOOK)]
+    for module in sorted(prepared, key=lambda m: (-getattr(m, background.COST, 0), m.__name__)):
+        background.start(module.__name__, getattr(module, background.HOOK))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -8,14 +8,20 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from localskills_pulumi.testing.emulator import DEMO_TENANT_ID, Emulator
+from tests import background
 from tests.examples.support import EXAMPLES, ROOT
 
 SECTION = "## Run it without the Pulumi CLI"
+BACKGROUND_SECONDS = 20  # see tests/background.py
+EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "README.md").is_file())
 
 
 def offline_commands(example: str) -> str:
@@ -27,7 +33,18 @@ def offline_commands(example: str) -> str:
     return found.group(1)
 
 
-def run_readme(example: str, demo_dir: Path) -> str:
+@dataclass
+class ReadmeRun:
+    """An example README's offline commands, run in a scratch ``.demo``, and what they left."""
+
+    stdout: str
+    output: str
+    returncode: int
+    live_token_ids: list[str]
+    states: dict[str, dict[str, Any]]
+
+
+def run_readme(example: str, demo_dir: Path) -> ReadmeRun:
     env = {**os.environ, "VENV": sys.prefix, "DEMO_DIR": str(demo_dir)}
     done = subprocess.run(
         ["bash", "-e", "-o", "pipefail", "-c", offline_commands(example)],
@@ -38,10 +55,39 @@ def run_readme(example: str, demo_dir: Path) -> str:
         timeout=300,
         check=False,
     )
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output
-    assert "lsk_scim_" not in output  # secrets stay masked
-    return done.stdout
+    live: list[str] = []
+    if (demo_dir / "emulator.db").exists():
+        with Emulator(db=demo_dir / "emulator.db") as emulator:
+            live = [t["id"] for t in emulator.list_tokens(DEMO_TENANT_ID)]
+    states = {
+        path.parent.name: json.loads(path.read_text(encoding="utf-8"))
+        for path in demo_dir.glob("stacks/*/dev.json")
+    }
+    return ReadmeRun(done.stdout, done.stdout + done.stderr, done.returncode, live, states)
+
+
+def prepare_in_background() -> dict[str, ReadmeRun]:
+    """Every example's commands, one after the other, each with a scratch ``.demo`` (and
+    emulators of their own). Started when collection ends (tests/background.py), so they run
+    while the rest of the suite does."""
+    with tempfile.TemporaryDirectory(prefix="examples-offline-") as scratch:
+        return {
+            example: run_readme(example, Path(scratch) / example / ".demo")
+            for example in EXAMPLE_NAMES
+        }
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, ReadmeRun]:
+    done: dict[str, ReadmeRun] = background.result(__name__, prepare_in_background, timeout=900)
+    return done
+
+
+def succeeded(runs: dict[str, ReadmeRun], example: str) -> ReadmeRun:
+    run = runs[example]
+    assert run.returncode == 0, run.output
+    assert "lsk_scim_" not in run.output  # secrets stay masked
+    return run
 
 
 def outputs(stdout: str) -> dict[str, str]:
@@ -56,23 +102,10 @@ def outputs(stdout: str) -> dict[str, str]:
     return shown
 
 
-def live_token_ids(demo_dir: Path) -> list[str]:
-    with Emulator(db=demo_dir / "emulator.db") as emulator:
-        return [t["id"] for t in emulator.list_tokens(DEMO_TENANT_ID)]
-
-
-def state(demo_dir: Path, project: str) -> dict[str, object]:
-    data: dict[str, object] = json.loads(
-        (demo_dir / "stacks" / project / "dev.json").read_text(encoding="utf-8")
-    )
-    return data
-
-
-def test_rotation_runs_offline(tmp_path: Path) -> None:
-    demo_dir = tmp_path / ".demo"
-    first = run_readme("rotation", demo_dir)
-    assert "created            pulumi-python:dynamic/localskills:ScimToken scim-token" in first
-    shown = outputs(first)
+def test_rotation_runs_offline(runs: dict[str, ReadmeRun]) -> None:
+    run = succeeded(runs, "rotation")
+    assert "created            pulumi-python:dynamic/localskills:ScimToken scim-token" in run.stdout
+    shown = outputs(run.stdout)
     assert shown["scim_token"] == "[secret]"
     assert set(shown) == {
         "scim_token",
@@ -80,47 +113,46 @@ def test_rotation_runs_offline(tmp_path: Path) -> None:
         "scim_token_expires_at",
         "scim_token_rotates_after",
     }
-    assert live_token_ids(demo_dir) == [json.loads(shown["scim_token_id"])]
+    assert run.live_token_ids == [json.loads(shown["scim_token_id"])]
 
 
-def test_okta_connection_runs_offline_with_okta_simulated(tmp_path: Path) -> None:
-    demo_dir = tmp_path / ".demo"
-    stdout = run_readme("okta-connection", demo_dir)
+def test_okta_connection_runs_offline_with_okta_simulated(runs: dict[str, ReadmeRun]) -> None:
+    run = succeeded(runs, "okta-connection")
     assert "created            pulumi-python:dynamic/localskills:ScimToken okta-scim-token" in (
-        stdout
+        run.stdout
     )
-    assert "simulated          okta:app/connection:Connection localskills-provisioning" in stdout
-    shown = outputs(stdout)
+    assert "simulated          okta:app/connection:Connection localskills-provisioning" in (
+        run.stdout
+    )
+    shown = outputs(run.stdout)
     # The simulated connection has no status: only its inputs stand for its state.
     assert set(shown) == {"scim_token_id", "scim_token_expires_at"}
-    assert live_token_ids(demo_dir) == [json.loads(shown["scim_token_id"])]
+    assert run.live_token_ids == [json.loads(shown["scim_token_id"])]
 
 
-def test_stack_reference_reads_the_root_stack_run_before_it(tmp_path: Path) -> None:
-    demo_dir = tmp_path / ".demo"
-    stdout = run_readme("stack-reference", demo_dir)
-    root_outputs, own_outputs = stdout.split("project localskills-okta-from-stack")
+def test_stack_reference_reads_the_root_stack_run_before_it(runs: dict[str, ReadmeRun]) -> None:
+    run = succeeded(runs, "stack-reference")
+    root_outputs, own_outputs = run.stdout.split("project localskills-okta-from-stack")
     assert "simulated          okta:app/connection:Connection localskills-provisioning" in (
         own_outputs
     )
     assert outputs(own_outputs)["scim_token_id"] == outputs(root_outputs)["scim_token_id"]
 
 
-def test_import_adopts_the_root_stacks_token_and_issues_none(tmp_path: Path) -> None:
-    demo_dir = tmp_path / ".demo"
-    stdout = run_readme("import", demo_dir)
-    root_outputs, own_outputs = stdout.split("project localskills-import")
+def test_import_adopts_the_root_stacks_token_and_issues_none(runs: dict[str, ReadmeRun]) -> None:
+    run = succeeded(runs, "import")
+    root_outputs, own_outputs = run.stdout.split("project localskills-import")
     # Shown as a create, as `pulumi up` shows it: ScimToken passes import_ to its provider.
     assert "created            pulumi-python:dynamic/localskills:ScimToken scim-token" in (
         own_outputs
     )
     token_id = json.loads(outputs(root_outputs)["scim_token_id"])
     assert json.loads(outputs(own_outputs)["scim_token_id"]) == token_id
-    assert live_token_ids(demo_dir) == [token_id]
-    [resource] = state(demo_dir, "localskills-import")["resources"]  # type: ignore[misc]
+    assert run.live_token_ids == [token_id]
+    [resource] = run.states["localskills-import"]["resources"]
     assert resource["id"] == f"{DEMO_TENANT_ID}/{token_id}"
 
 
-@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir()))
+@pytest.mark.parametrize("example", EXAMPLE_NAMES)
 def test_every_example_readme_has_an_offline_command(example: str) -> None:
     assert "bash scripts/offline.sh up examples/" + example in offline_commands(example)
