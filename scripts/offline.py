@@ -32,28 +32,28 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
-from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.engine import (
-    EngineMonitor,
-    EngineState,
-    ProgramResult,
-    ResourceState,
-    run_program,
-)
-from localskills_pulumi.testing.host import ProviderHost, contains_secrets, is_secret, unwrap
+# The SDK and the testing kit take a second to import: only `up` imports them (below, in the
+# functions that need them), so that `output` (the demo calls it each run) starts at once.
+if TYPE_CHECKING:
+    from pulumi.runtime import MockCallArgs, MockResourceArgs
+
+    from localskills_pulumi.testing.engine import EngineState, ProgramResult
+    from localskills_pulumi.testing.host import ProviderHost
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE_VERSION = 1
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 API_TOKEN_KEY = "localskills:apiToken"
 BASE_URL_KEY = "localskills:baseUrl"
+# The SDK's wire form of a secret, {SIG_KEY: SECRET_SIG, "value": ...}: pulumi.runtime.rpc's
+# _special_sig_key and _special_secret_sig (tests/examples/test_examples_offline.py checks).
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 _VERBS = {
     "create": "created",
@@ -85,7 +85,44 @@ def state_path(project: str, stack: str) -> Path:
     return demo_dir() / "stacks" / project / f"{stack}.json"
 
 
+def is_secret(value: Any) -> bool:
+    """Whether ``value`` is a secret marker."""
+    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def contains_secrets(value: Any) -> bool:
+    """Whether ``value`` is, or holds at any depth, a secret."""
+    if is_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(contains_secrets(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_secrets(v) for v in value)
+    return False
+
+
+def unwrap(value: Any) -> Any:
+    """``value`` with every secret marker removed, at any depth."""
+    if is_secret(value):
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
 # -- the state file --------------------------------------------------------------------------
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    """The saved state as JSON (no resources, no outputs when ``path`` does not exist)."""
+    if not path.exists():
+        return {"version": STATE_VERSION, "resources": [], "outputs": {}}
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("version") != STATE_VERSION:
+        raise SystemExit(f"{path}: unknown state version {data.get('version')!r}; delete it")
+    return data
 
 
 @dataclasses.dataclass
@@ -99,11 +136,9 @@ class StackFile:
     @classmethod
     def load(cls, path: Path) -> StackFile:
         """The saved stack, or an empty one when ``path`` does not exist."""
-        if not path.exists():
-            return cls(EngineState(), {})
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != STATE_VERSION:
-            raise SystemExit(f"{path}: unknown state version {data.get('version')!r}; delete it")
+        from localskills_pulumi.testing.engine import EngineState, ResourceState
+
+        data = read_state(path)
         resources = [ResourceState(**r) for r in data["resources"]]
         return cls(EngineState(resources={r.urn: r for r in resources}), data["outputs"])
 
@@ -131,10 +166,10 @@ class StackFile:
 # -- the program run -------------------------------------------------------------------------
 
 
-class SimulatedMocks(Mocks):
+class SimulatedMocks:
     """Everything that is not a ``ScimToken``: its inputs stand for its state, and a
     ``StackReference`` (``<organization>/<project>/<stack>``) answers with the outputs of
-    that stack as last run here."""
+    that stack as last run here. (The methods of ``pulumi.runtime.Mocks``.)"""
 
     def __init__(self) -> None:
         self.simulated: list[str] = []
@@ -149,7 +184,7 @@ class SimulatedMocks(Mocks):
                     f"no stack {name!r} has run here: run its program with "
                     "`bash scripts/offline.sh up` first (`<organization>/<project>/<stack>`)"
                 )
-            exports = StackFile.load(saved).outputs
+            exports: dict[str, Any] = read_state(saved)["outputs"]
             return name, {
                 "name": name,
                 "outputs": exports,
@@ -183,6 +218,8 @@ def api(base_url: str | None) -> Iterator[tuple[str, str]]:
             raise SystemExit("--base-url needs the API token in LOCALSKILLS_API_TOKEN")
         yield base_url, token
         return
+    from localskills_pulumi.testing.emulator import Emulator
+
     demo_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
     with Emulator(db=demo_dir() / "emulator.db") as emulator:
         print(f"==> the local emulator: {emulator.base_url} (state in {demo_dir()})")
@@ -204,6 +241,8 @@ def up(
     api_token: str,
 ) -> ProgramResult:
     """Run the program against its saved state, save the new state, print what happened."""
+    from localskills_pulumi.testing.engine import EngineMonitor, run_program
+
     project = project_name(program)
     saved_at = state_path(project, stack)
     saved = StackFile.load(saved_at)
@@ -251,7 +290,7 @@ def report(result: ProgramResult, mocks: SimulatedMocks, saved_at: Path) -> None
 def output(program: Path, *, stack: str, name: str, show_secrets: bool) -> int:
     """Print one output of the stack's last run."""
     saved_at = state_path(project_name(program), stack)
-    outputs = StackFile.load(saved_at).outputs
+    outputs = read_state(saved_at)["outputs"]
     if name not in outputs:
         print(f"error: no output {name!r} in {saved_at}", file=sys.stderr)
         return 1
@@ -309,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb == "output":
         return output(program, stack=args.stack, name=args.name, show_secrets=args.show_secrets)
     config = parse_config([*args.config, *extra])
+    from concurrent.futures import ThreadPoolExecutor
+
+    from localskills_pulumi.testing.host import ProviderHost
+
     try:
         # The host starts while the emulator does: each takes a second or so.
         with ThreadPoolExecutor(1) as pool:

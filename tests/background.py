@@ -2,12 +2,12 @@
 
 A test module may define ``prepare_in_background()``: work that takes long (tens of seconds),
 waits mostly on subprocesses of its own and shares nothing with other tests (building
-virtualenvs in a throwaway clone of the project, say). ``tests/conftest.py`` starts it when
-collection ends, so it runs while the rest of the suite does; the module's tests get its result
-with :func:`result`, which starts it there and then if it was not started (a single test run
-with ``-k``, say). The tests that wait on a preparation run after the others, and the
-preparations start costliest first (``BACKGROUND_SECONDS``, a rough estimate a module may
-set). Everything started is waited for when the session ends.
+virtualenvs in a throwaway clone of the project, say), and ``BACKGROUND_FIXTURE``, the name of
+its fixture that waits on it (with :func:`result`). When collection ends, ``tests/conftest.py``
+starts the preparations that selected tests wait on, costliest first (``BACKGROUND_SECONDS``,
+a rough estimate), and runs those tests after all others, so the preparations run while the
+rest of the suite does. :func:`result` starts a preparation there and then if it was not
+started. Everything started is waited for when the session ends.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 HOOK = "prepare_in_background"
+FIXTURE = "BACKGROUND_FIXTURE"
+"""Names the module's fixture that waits on the preparation: started only for its tests."""
 COST = "BACKGROUND_SECONDS"
 """A module's rough estimate of its preparation's time: the costliest start first."""
 _lock = threading.Lock()

@@ -33,19 +33,24 @@ def clean_emulator(emulator: Emulator) -> Iterator[Emulator]:
     emulator.clear_requests()
 
 
+def _waits_on_background(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    fixture = getattr(module, background.FIXTURE, None)
+    return fixture is not None and fixture in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests that wait on background preparations run last, so the preparations have the
     rest of the suite's time to run (see tests/background.py); otherwise the order is kept."""
-    items.sort(key=lambda item: hasattr(getattr(item, "module", None), background.HOOK))
+    items.sort(key=_waits_on_background)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the background preparations of the selected modules, costliest first."""
+    """Start the background preparations that selected tests wait on, costliest first."""
     if session.config.option.collectonly:
         return
-    modules = {item.module for item in session.items if isinstance(item, pytest.Function)}
-    prepared = [m for m in modules if hasattr(m, background.HOOK)]
-    for module in sorted(prepared, key=lambda m: (-getattr(m, background.COST, 0), m.__name__)):
+    modules = {item.module for item in session.items if _waits_on_background(item)}
+    for module in sorted(modules, key=lambda m: (-getattr(m, background.COST, 0), m.__name__)):
         background.start(module.__name__, getattr(module, background.HOOK))
 
 

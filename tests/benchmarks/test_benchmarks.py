@@ -21,6 +21,7 @@ from tests import background
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKGROUND_SECONDS = 15  # see tests/background.py
+BACKGROUND_FIXTURE = "run"
 SIZES = (5, 20)
 HOST_WORKERS = 4
 

@@ -18,6 +18,7 @@ from tests import background
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKGROUND_SECONDS = 10  # see tests/background.py
+BACKGROUND_FIXTURE = "two_runs"
 no_cli_only = pytest.mark.skipif(
     shutil.which("pulumi") is not None, reason="exercises the no-CLI path"
 )

@@ -3,6 +3,7 @@ repository's root, with this test run's virtualenv and a scratch ``.demo``)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.runtime import rpc
 
 from localskills_pulumi.testing.emulator import DEMO_TENANT_ID, Emulator
 from tests import background
@@ -21,6 +23,7 @@ from tests.examples.support import EXAMPLES, ROOT
 
 SECTION = "## Run it without the Pulumi CLI"
 BACKGROUND_SECONDS = 20  # see tests/background.py
+BACKGROUND_FIXTURE = "runs"
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "README.md").is_file())
 
 
@@ -156,3 +159,17 @@ def test_import_adopts_the_root_stacks_token_and_issues_none(runs: dict[str, Rea
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
 def test_every_example_readme_has_an_offline_command(example: str) -> None:
     assert "bash scripts/offline.sh up examples/" + example in offline_commands(example)
+
+
+def test_the_runner_reads_secrets_in_the_sdks_wire_form() -> None:
+    spec = importlib.util.spec_from_file_location("offline", ROOT / "scripts" / "offline.py")
+    assert spec is not None and spec.loader is not None
+    offline = importlib.util.module_from_spec(spec)
+    sys.modules["offline"] = offline  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(offline)
+    finally:
+        del sys.modules["offline"]
+    wrapped = rpc.wrap_rpc_secret({"token": "x"})
+    assert offline.is_secret(wrapped) and offline.unwrap([wrapped]) == [{"token": "x"}]
+    assert offline.shown({"a": wrapped}) == "[secret]"

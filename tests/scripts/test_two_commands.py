@@ -30,6 +30,7 @@ from tests.scripts import wheelhouse
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKGROUND_SECONDS = 60  # see tests/background.py
+BACKGROUND_FIXTURE = "sequences"
 # A small test file of the copy: proves pytest and the package are installed and importable.
 SOME_TESTS = "tests/unit/test_credentials.py"
 NOT_COPIED = shutil.ignore_patterns(
