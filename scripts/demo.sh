@@ -17,12 +17,16 @@ ensure_venv requirements.txt
 
 mkdir -p -m 700 "$demo"
 echo "==> starting the localskills emulator (demo seed: tenant 'engineering')"
+# The last run's URL must go first: the wait below would read it before the new emulator's
+# output truncates the file.
+rm -f "$demo/emulator.url"
 "$venv/bin/python" -m localskills_pulumi.emulator --port 0 --db "$demo/emulator.db" \
     >"$demo/emulator.url" 2>"$demo/emulator.log" &
 emulator_pid=$!
 trap 'kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    [ -s "$demo/emulator.url" ] && break
+# Its URL is its first line; it exits at once (the reason in its log) if it cannot start.
+for _ in $(seq 600); do
+    { [ -s "$demo/emulator.url" ] || ! kill -0 "$emulator_pid" 2>/dev/null; } && break
     sleep 0.1
 done
 base_url=$(head -n 1 "$demo/emulator.url")
