@@ -48,7 +48,9 @@ def digest(*parts):
 # The package's install depends on pyproject.toml and on where this checkout is.
 package = (Path("pyproject.toml").read_bytes(), checkout.encode())
 for path in included(requirements):
-    print(f"{path.name}.sha256", digest(*(p.read_bytes() for p in included(path))))
+    # Named by the file's path: policy/requirements.txt is not requirements.txt.
+    stamp = str(path).replace("/", "__")
+    print(f"{stamp}.sha256", digest(*(p.read_bytes() for p in included(path))))
 print("package.sha256", digest(*package))
 PY
     )

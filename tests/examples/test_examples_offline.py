@@ -133,6 +133,17 @@ def test_okta_connection_runs_offline_with_okta_simulated(runs: dict[str, Readme
     assert run.live_token_ids == [json.loads(shown["scim_token_id"])]
 
 
+def test_entra_id_runs_offline_with_entra_id_simulated(runs: dict[str, ReadmeRun]) -> None:
+    run = succeeded(runs, "entra-id")
+    assert "created            pulumi-python:dynamic/localskills:ScimToken" in run.stdout
+    assert "simulated          azuread:index/synchronizationSecret:SynchronizationSecret" in (
+        run.stdout
+    )
+    assert "simulated          azuread:index/synchronizationJob:SynchronizationJob" in run.stdout
+    shown = outputs(run.stdout)
+    assert run.live_token_ids == [json.loads(shown["scim_token_id"])]
+
+
 def test_stack_reference_reads_the_root_stack_run_before_it(runs: dict[str, ReadmeRun]) -> None:
     run = succeeded(runs, "stack-reference")
     root_outputs, own_outputs = run.stdout.split("project localskills-okta-from-stack")
