@@ -18,6 +18,7 @@ from .errors import *  # noqa: F403 -- the error tree (it imports nothing)
 
 if TYPE_CHECKING:
     from .client import LocalskillsClient
+    from .importfile import ImportFileError
     from .lookup import ScimTokenInfo, get_scim_tokens
     from .provider import ScimTokenProvider
     from .records import ScimTokenRecord
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from .settings import Settings, resolve_settings
 
 _EXPORTS = {
+    "ImportFileError": "importfile",
     "LocalskillsClient": "client",
     "RetryPolicy": "retry",
     "ScimToken": "resource",
@@ -39,6 +41,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ImportFileError",
     "LocalskillsClient",
     "RetryPolicy",
     "ScimToken",

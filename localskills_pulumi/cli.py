@@ -43,7 +43,7 @@ _CREDENTIALS_HELP = (
 )
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """A command line that cannot be run as given."""
 
 

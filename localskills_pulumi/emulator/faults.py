@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import LocalskillsError
 from .wire import ErrorFactory, Response, is_int, is_number
 
 MAX_DELAY_MS = 600_000
@@ -24,7 +25,7 @@ Answer = Response | None
 """The answer to write, or None: abort the connection with a TCP reset, answering nothing."""
 
 
-class RuleError(ValueError):
+class RuleError(LocalskillsError, ValueError):
     """A fault rule that cannot be used; the message names the field."""
 
 

@@ -11,13 +11,14 @@ from typing import Any
 
 import yaml
 
+from ..errors import LocalskillsError
 from ..identifiers import api_token_problem, id_problem
 from .store import Store
 
 DEMO_SEED_NAME = "demo_seed.yaml"
 
 
-class SeedError(Exception):
+class SeedError(LocalskillsError):
     """A seed file that cannot be used; the message names the file and the problem."""
 
 

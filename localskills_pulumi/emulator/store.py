@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import LocalskillsError
+
 SCHEMA_VERSION = 1
 MAX_EXPIRES_IN_DAYS = 3650
 """The longest lifetime of a SCIM token, in days."""
@@ -64,11 +66,11 @@ CREATE TABLE IF NOT EXISTS scim_users (
 """
 
 
-class StoreError(Exception):
+class StoreError(LocalskillsError):
     """The database cannot be opened or has an unexpected layout."""
 
 
-class Conflict(Exception):
+class Conflict(LocalskillsError):
     """A write would break a uniqueness rule (an existing tenant, a taken userName)."""
 
 
@@ -87,7 +89,7 @@ def parse_time(text: str) -> dt.datetime:
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
 
 
-class ClockRangeError(ValueError):
+class ClockRangeError(LocalskillsError, ValueError):
     """A clock move that would leave :data:`EARLIEST` to :data:`LATEST`; the clock is unchanged."""
 
 

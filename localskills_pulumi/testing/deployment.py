@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from ..errors import LocalskillsError
 from .host import HostPool, ProviderHost
 from .provider_client import DiffResponse
 from .rules import (
@@ -52,7 +53,7 @@ DEFAULT_PARALLEL = (os.cpu_count() or 1) * 4
 """``pulumi up --parallel`` defaults to GOMAXPROCS x 4 (``pkg/cmd/pulumi/up.go``)."""
 
 
-class EngineError(Exception):
+class EngineError(LocalskillsError):
     """An error the engine reports for a resource or a run (protect, a bad replacement trigger,
     a host configured for another config...)."""
 

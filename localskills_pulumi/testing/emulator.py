@@ -32,6 +32,7 @@ import localskills_pulumi
 
 from ..client import LocalskillsClient, ScimTokenRecord
 from ..credentials import Credentials
+from ..errors import LocalskillsError
 
 DEMO_API_TOKEN = "lsk_" + "0123456789abcdef" * 4
 """The demo seed's API token: a documented demo credential, not a secret."""
@@ -41,7 +42,7 @@ _START_TIMEOUT = 15.0
 _HTTP_TIMEOUT = 10.0
 
 
-class EmulatorError(RuntimeError):
+class EmulatorError(LocalskillsError, RuntimeError):
     """The emulator could not start, or an admin call failed.
 
     The SCIM token helpers raise the package's own errors instead (``LocalskillsError``).

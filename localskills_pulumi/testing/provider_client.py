@@ -20,6 +20,7 @@ import grpc
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from ..errors import LocalskillsError
 from .wire import annotate_secrets, config_string, from_wire, secret, strip_secrets
 
 __all__ = [
@@ -39,7 +40,7 @@ _DIFF_CHANGES = {
 }
 
 
-class ProviderError(Exception):
+class ProviderError(LocalskillsError):
     """A gRPC error answered by the provider.
 
     ``details`` holds the provider's text: for an exception raised in a dynamic provider's
