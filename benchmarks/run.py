@@ -42,6 +42,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
+SCRATCH = ".benchmarks"
+"""Where a run writes by default (untracked)."""
+COMMITTED = "benchmarks"
+"""Where ``--update-results`` writes: the committed RESULTS.md and results.json."""
 if str(ROOT) not in sys.path:  # also runnable as `python benchmarks/run.py`
     sys.path.insert(0, str(ROOT))
 
@@ -740,7 +744,8 @@ def machine() -> dict[str, Any]:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    """``--sizes``, ``--latency-ms``, ``--out``, ``--json``, ``--quick`` and the repetitions."""
+    """``--sizes``, ``--latency-ms``, ``--out``, ``--json``, ``--update-results``, ``--quick`` and
+    the repetitions."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run",
         description="Benchmark localskills-pulumi against the anchor's strategy and the "
@@ -748,8 +753,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--sizes", help="refresh sizes, comma-separated (default 10,100,500)")
     parser.add_argument("--latency-ms", type=int, default=20, help="emulator latency (default 20)")
-    parser.add_argument("--out", default="benchmarks/RESULTS.md", help="markdown report")
-    parser.add_argument("--json", default="benchmarks/results.json", help="raw figures")
+    parser.add_argument("--out", help=f"markdown report (default {SCRATCH}/RESULTS.md, untracked)")
+    parser.add_argument("--json", help=f"raw figures (default {SCRATCH}/results.json, untracked)")
+    parser.add_argument(
+        "--update-results",
+        action="store_true",
+        help=f"write the committed {COMMITTED}/RESULTS.md and results.json instead",
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -769,6 +779,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"driver threads sending calls to the host (default {2 * HOST_WORKERS})",
     )
     args = parser.parse_args(argv)
+    results_dir = COMMITTED if args.update_results else SCRATCH
+    args.out = args.out or f"{results_dir}/RESULTS.md"
+    args.json = args.json or f"{results_dir}/results.json"
     defaults = QUICK if args.quick else FULL
     for key, value in defaults.items():
         if getattr(args, key) is None:

@@ -2,29 +2,31 @@
 # The demo, on a fresh machine: a virtualenv, the package, the local emulator, `pulumi up` with a
 # local file backend, the outputs (token masked), and a SCIM call with the issued token.
 # Without the Pulumi CLI it says how to get it, then runs the same program through Pulumi's own
-# dynamic-provider host instead.
+# dynamic-provider host with the engine stand-in (scripts/offline.py), its stack state kept in
+# .demo/stacks/, so that a second run changes nothing, as a second `pulumi up` would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 venv="${VENV:-.venv}"
 demo="${DEMO_DIR:-.demo}"
+export DEMO_DIR=$demo
 demo_api_token="lsk_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-if [ ! -x "$venv/bin/python" ]; then
-    echo "==> creating $venv and installing localskills-pulumi"
-    python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install -q -r requirements.txt
-    "$venv/bin/python" -m pip install -q --no-deps -e .
-fi
+. scripts/venv.sh
+ensure_venv requirements.txt
 
-mkdir -p "$demo"
+mkdir -p -m 700 "$demo"
 echo "==> starting the localskills emulator (demo seed: tenant 'engineering')"
+# The last run's URL must go first: the wait below would read it before the new emulator's
+# output truncates the file.
+rm -f "$demo/emulator.url"
 "$venv/bin/python" -m localskills_pulumi.emulator --port 0 --db "$demo/emulator.db" \
     >"$demo/emulator.url" 2>"$demo/emulator.log" &
 emulator_pid=$!
 trap 'kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    [ -s "$demo/emulator.url" ] && break
+# Its URL is its first line; it exits at once (the reason in its log) if it cannot start.
+for _ in $(seq 600); do
+    { [ -s "$demo/emulator.url" ] || ! kill -0 "$emulator_pid" 2>/dev/null; } && break
     sleep 0.1
 done
 base_url=$(head -n 1 "$demo/emulator.url")
@@ -48,9 +50,12 @@ else
     https://www.pulumi.com/docs/install/ (for example `curl -fsSL https://get.pulumi.com | sh`),
     then run this script again for a real `pulumi up`.
 ==> Meanwhile: the same program, run through Pulumi's own dynamic-provider host
-    (python -m pulumi.dynamic) with this package's engine stand-in.
+    (python -m pulumi.dynamic) with this package's engine stand-in; its stack state is kept
+    in .demo/stacks/ (unencrypted, like a local state file: it holds the token).
 MSG
-    token=$(PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" "$venv/bin/python" scripts/demo_without_cli.py)
+    "$venv/bin/python" scripts/offline.py up . --stack demo --base-url "$base_url" \
+        tenantId=engineering
+    token=$("$venv/bin/python" scripts/offline.py output . scim_token --stack demo --show-secrets)
 fi
 
 echo "==> an identity provider's first call: GET $base_url/scim/v2/Users with the issued token"
@@ -67,4 +72,4 @@ response = requests.get(
 )
 print(f"    HTTP {response.status_code}: {response.json().get('totalResults')} users provisioned so far")
 PY
-echo "==> done; the emulator's state is in $demo/ (delete it to start over)"
+echo "==> done; the emulator's state and the stack's are in $demo/ (delete it to start over)"

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs the whole test suite. Builds .venv from the project's requirement files when absent;
-# VENV=path uses another virtualenv. Extra arguments go to pytest.
+# Runs the whole test suite. Makes sure the virtualenv has the development requirements and
+# this package first (see scripts/venv.sh; VENV=path picks another virtualenv). Extra arguments
+# go to pytest. A run that collects no tests fails (exit status 1), with a line saying so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv="${VENV:-.venv}"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install -q -r requirements-dev.txt
-    "$venv/bin/python" -m pip install -q --no-deps -e .
+. scripts/venv.sh
+ensure_venv requirements-dev.txt
+status=0
+"${VENV:-.venv}/bin/python" -m pytest -q "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+    echo "scripts/test.sh: FAILED: pytest collected no tests (exit status 5)" >&2
+    exit 1
 fi
-exec "$venv/bin/python" -m pytest -q "$@"
+exit "$status"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
+from tests import background
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +41,28 @@ def unused_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+def _waits_on_background(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    fixture = getattr(module, background.FIXTURE, None)
+    return fixture is not None and fixture in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that wait on background preparations run last, so the preparations have the
+    rest of the suite's time to run (see tests/background.py); otherwise the order is kept."""
+    items.sort(key=_waits_on_background)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the background preparations that selected tests wait on, costliest first."""
+    if session.config.option.collectonly:
+        return
+    modules = {item.module for item in session.items if _waits_on_background(item)}
+    for module in sorted(modules, key=lambda m: (-getattr(m, background.COST, 0), m.__name__)):
+        background.start(module.__name__, getattr(module, background.HOOK))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    background.wait_all()

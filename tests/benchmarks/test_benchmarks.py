@@ -8,47 +8,86 @@ present and positive, never against a goal (they depend on the machine).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import background
+
 ROOT = Path(__file__).resolve().parents[2]
+BACKGROUND_SECONDS = 15  # see tests/background.py
+BACKGROUND_FIXTURE = "run"
 SIZES = (5, 20)
 HOST_WORKERS = 4
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run ``python -m benchmarks.run --quick`` into a temporary directory."""
-    out = tmp_path_factory.mktemp("bench")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.run",
-            "--quick",
-            "--sizes",
-            ",".join(map(str, SIZES)),
-            "--latency-ms",
-            "2",
-            "--out",
-            str(out / "RESULTS.md"),
-            "--json",
-            str(out / "results.json"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    results: dict[str, Any] = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    results["_markdown"] = (out / "RESULTS.md").read_text(encoding="utf-8")
+def prepare_in_background() -> dict[str, Any]:
+    """Run ``python -m benchmarks.run --quick`` as a user would, in a scratch working
+    directory: the report goes to ``.benchmarks/`` there, never to the committed files.
+    Started when collection ends (tests/background.py): it is one subprocess with an emulator
+    of its own, so it runs while the rest of the suite does."""
+    committed = {p: p.read_bytes() for p in (ROOT / "benchmarks").glob("*") if p.is_file()}
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.run",
+                "--quick",
+                "--sizes",
+                ",".join(map(str, SIZES)),
+                "--latency-ms",
+                "2",
+            ],
+            cwd=scratch,
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))
+                ),
+            },
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        out = Path(scratch) / ".benchmarks"
+        results: dict[str, Any] = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        results["_markdown"] = (out / "RESULTS.md").read_text(encoding="utf-8")
     results["_stdout"] = done.stdout
+    results["_committed_unchanged"] = committed == {
+        p: p.read_bytes() for p in (ROOT / "benchmarks").glob("*") if p.is_file()
+    }
     return results
+
+
+@pytest.fixture(scope="module")
+def run() -> dict[str, Any]:
+    results: dict[str, Any] = background.result(__name__, prepare_in_background, timeout=600)
+    return results
+
+
+def test_a_run_writes_to_the_untracked_scratch_directory_not_the_committed_results(
+    run: dict[str, Any],
+) -> None:
+    assert run["_committed_unchanged"]
+    assert "wrote .benchmarks/RESULTS.md and .benchmarks/results.json" in run["_stdout"]
+
+
+def test_only_update_results_targets_the_committed_results() -> None:
+    from benchmarks.run import parse_args
+
+    default = parse_args([])
+    assert (default.out, default.json) == (".benchmarks/RESULTS.md", ".benchmarks/results.json")
+    update = parse_args(["--update-results"])
+    assert (update.out, update.json) == ("benchmarks/RESULTS.md", "benchmarks/results.json")
+    explicit = parse_args(["--update-results", "--out", "x.md", "--json", "x.json"])
+    assert (explicit.out, explicit.json) == ("x.md", "x.json")
 
 
 def test_listings_per_refresh(run: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from localskills_pulumi.client import (
 )
 from localskills_pulumi.credentials import Credentials
 from localskills_pulumi.testing.emulator import Emulator
+from tests.client.late_commit import LateCommitProxy
 
 UNKNOWN_API_TOKEN = "lsk_" + "f" * 64
 
@@ -183,10 +184,28 @@ def test_ambiguous_post_keeps_tokens_of_the_same_name_issued_earlier(
 def test_timed_out_post_finds_the_late_token_and_revokes_it(
     clean_emulator: Emulator, tenant_id: str
 ) -> None:
-    clean_emulator.add_faults([{"method": "POST", "action": "delay", "delay_ms": 1200}])
-    with make_client(clean_emulator, timeout=1.0) as client:
+    # The POST times out; the server creates its token only after the client's first look
+    # (LateCommitProxy orders the steps, no timing involved): the client keeps looking, finds
+    # it, revokes it, and creates the token it returns.
+    with (
+        LateCommitProxy(clean_emulator.base_url) as proxy,
+        LocalskillsClient(
+            Credentials(clean_emulator.api_token, proxy.base_url, "the api_token argument"),
+            timeout=1.0,
+            backoff_factor=0.05,
+        ) as client,
+    ):
         issued = client.create_scim_token(tenant_id, "Okta")
-    assert [m for m, _ in api_calls(clean_emulator)].count("DELETE") == 1
+    assert proxy.listings == 2
+    # As the emulator saw them: the first look, the late POST, the second look, the revocation,
+    # the retried POST.
+    assert api_calls(clean_emulator) == [
+        ("GET", 200),
+        ("POST", 201),
+        ("GET", 200),
+        ("DELETE", 200),
+        ("POST", 201),
+    ]
     assert live_ids(clean_emulator, tenant_id) == {issued.id}
 
 
