@@ -21,6 +21,7 @@ import compileall
 import datetime as dt
 import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -145,6 +146,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def shown_command(argv: Sequence[str]) -> str:
+    """The arguments as a shell would take them, ``--note`` left out (it is shown apart)."""
+    shown: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip or arg.startswith("--note="):
+            skip = False
+        elif arg == "--note":
+            skip = True
+        else:
+            shown.append(arg)
+    return shlex.join(shown)
+
+
 def compile_sources() -> None:
     """Byte-compile the providers' sources, as installing a wheel does.
 
@@ -181,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, json_path = Path(args.out), Path(args.json)
     started = time.perf_counter()
     results: dict[str, Any] = {
-        "argv": " ".join(sys.argv[1:] if argv is None else argv),
+        "argv": shown_command(sys.argv[1:] if argv is None else argv),
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "load_average": {"start": load_average()},
