@@ -131,8 +131,9 @@ def test_scale_costs_one_listing_per_tenant_against_one_per_token(
     assert [s["listings"] for s in figure["ours"]["runs"]] == [TENANTS]
     assert [s["listings"] for s in figure["list_per_read"]["runs"]] == [TENANTS * PER_TENANT]
     assert [s["listings"] for s in figure["null"]["runs"]] == [0]
-    for kind in ("ours", "list_per_read", "null"):
-        assert figure[kind]["max_peak_kib"] > 0
+    if sys.platform == "linux":  # VmHWM comes from /proc
+        for kind in ("ours", "list_per_read", "null"):
+            assert figure[kind]["max_peak_kib"] > 0
 
 
 def test_rotation_drill_fails_no_request_with_create_before_delete_only(
