@@ -1,10 +1,12 @@
-"""The anchor's strategy, as a baseline: every Read lists the whole tenant and scans it.
+"""The baseline: the Terraform resource's list-per-read strategy.
 
-The Terraform resource reads a SCIM token by listing its tenant and looking for the token in
-the list, once per token: a refresh of N tokens costs N full listings. ``AnchorScimTokenProvider``
-is ``ScimTokenProvider`` with exactly that one thing changed, so the benchmark compares the
-listing strategy and nothing else: the same client (one pooled session per host process), the
-same checks, creates, deletes and outputs.
+The Terraform resource ``localskills_scim_token`` reads a token by listing its whole tenant and
+looking for the token in the list, once per token: a refresh of N tokens costs N full listings,
+and so does a ``terraform plan`` (which refreshes first). ``ListPerReadProvider`` is
+``ScimTokenProvider`` with exactly that one thing changed: every find (a Read, and the liveness
+check of a Diff) is a listing of its own. Everything else is the same: the client (one pooled
+session per host process), checks, creates, deletes and outputs, so the benchmark compares the
+listing strategy and nothing else.
 
 It lives in ``benchmarks/`` and never in the product package.
 """
@@ -17,7 +19,7 @@ from localskills_pulumi.provider import ProviderRuntime, ScimTokenProvider
 from localskills_pulumi.records import ScimTokenRecord
 from localskills_pulumi.settings import Settings
 
-__all__ = ["AnchorScimTokenProvider", "ListEveryTime"]
+__all__ = ["ListEveryTime", "ListPerReadProvider"]
 
 
 class ListEveryTime:
@@ -37,11 +39,9 @@ class ListEveryTime:
         """Nothing is kept, so there is nothing to forget."""
 
 
-class AnchorScimTokenProvider(ScimTokenProvider):
-    """``ScimTokenProvider`` reading the way the Terraform resource does: one listing per token.
-
-    It overrides the product's ``build_runtime`` hook and nothing else.
-    """
+class ListPerReadProvider(ScimTokenProvider):
+    """``ScimTokenProvider`` finding tokens the way the Terraform resource does: one listing per
+    token. It overrides the product's ``build_runtime`` hook and nothing else."""
 
     def build_runtime(self, settings: Settings) -> ProviderRuntime:
         runtime = super().build_runtime(settings)

@@ -29,8 +29,16 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # also runnable as `python benchmarks/hostile.py`
     sys.path.insert(0, str(ROOT))
 
+from localskills_pulumi.importfile import SCIM_TOKEN_TYPE as TYPE  # noqa: E402
 from localskills_pulumi.provider import ScimTokenProvider  # noqa: E402
 from localskills_pulumi.retry import RetryPolicy  # noqa: E402
+from localskills_pulumi.settings import (  # noqa: E402
+    CONFIG_API_TOKEN,
+    CONFIG_BASE_URL,
+    CONFIG_MAX_RETRIES,
+    CONFIG_REQUEST_TIMEOUT,
+)
+from localskills_pulumi.testing.emulator import DEMO_API_TOKEN  # noqa: E402
 from localskills_pulumi.testing.host import (  # noqa: E402
     PROVIDER_KEY,
     ProviderError,
@@ -50,7 +58,6 @@ from tests.hostile.servers import (  # noqa: E402
 
 INTERVAL = 0.25
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-TYPE = "pulumi-python:dynamic/localskills:ScimToken"
 URN = urn(TYPE, "token")
 PROVIDER = provider_property(ScimTokenProvider())
 TENANT, TOKEN_ID = "engineering", "tok1"
@@ -129,7 +136,7 @@ def measure(
     with HostileServer(responder) as server:
         host = ProviderHost(cwd=ROOT).start()
         try:
-            host.configure({**config, "localskills:baseUrl": server.base_url})
+            host.configure({**config, CONFIG_BASE_URL: server.base_url})
             started = time.monotonic()
             try:
                 call(host)
@@ -145,14 +152,14 @@ def measure(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--timeout", type=float, default=2.0, help="localskills:requestTimeout")
-    parser.add_argument("--retries", type=int, default=1, help="localskills:maxRetries")
+    parser.add_argument("--timeout", type=float, default=2.0, help=CONFIG_REQUEST_TIMEOUT)
+    parser.add_argument("--retries", type=int, default=1, help=CONFIG_MAX_RETRIES)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "HOSTILE.md")
     args = parser.parse_args(argv)
     config = {
-        "localskills:apiToken": "lsk_" + "0123456789abcdef" * 4,
-        "localskills:requestTimeout": str(args.timeout),
-        "localskills:maxRetries": str(args.retries),
+        CONFIG_API_TOKEN: DEMO_API_TOKEN,
+        CONFIG_REQUEST_TIMEOUT: str(args.timeout),
+        CONFIG_MAX_RETRIES: str(args.retries),
     }
     t, r = args.timeout, args.retries
     rows: list[tuple[str, str, float, str, int]] = []
