@@ -136,11 +136,16 @@ class ScimTokenProvider(ResourceProvider):
         refused by ``create``, which would otherwise adopt the token being replaced.)
         """
         replaces = changed_inputs(olds, news)
-        rotate = news.get("rotate_before_days")
-        if not is_unknown(rotate) and rotation_due(olds.get("expires_at"), rotate, self._now()):
-            replaces.append("expires_at")
-        if not replaces and self._revoked(id_):
-            replaces.append("token_id")
+        if not replaces:
+            # The liveness listing comes first: its answer's Date gives the server's clock, by
+            # which the rotation window is judged.
+            if self._revoked(id_):
+                replaces.append("token_id")
+            else:
+                rotate = news.get("rotate_before_days")
+                expires_at = olds.get("expires_at")
+                if not is_unknown(rotate) and rotation_due(expires_at, rotate, self._now()):
+                    replaces.append("expires_at")
         _RUN.diffed(id_, kept=not replaces)
         return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
 

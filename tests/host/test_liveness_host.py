@@ -163,3 +163,20 @@ def test_a_malformed_liveness_switch_warns_and_plans_nothing(
     host = fresh_host(**{"localskills:checkLiveness": "maybe"})
     assert diff_unchanged(host, id_, outputs).replaces == []
     assert "localskills:checkLiveness must be true or false" in host.stderr_text()
+
+
+def test_a_plain_plan_judges_the_rotation_window_by_the_servers_clock(
+    host_factory: Callable[..., ProviderHost],
+) -> None:
+    with Emulator() as own:  # its clock moves
+        tenant_id = own.new_tenant()
+        host = host_factory(emulator_config(own))
+        id_, outputs = Engine(host).up(
+            tenant_id=tenant_id, name="Okta", expires_in_days=30, rotate_before_days=7
+        )
+        inputs = props(tenant_id=tenant_id, name="Okta", expires_in_days=30, rotate_before_days=7)
+        # 25 days later by the server's clock; this machine's clock says the token is new.
+        own.advance_clock(25 * 86400)
+        next_run = host_factory(emulator_config(own))
+        diff = next_run.diff(id_, scim_urn(), outputs, inputs)
+    assert diff.replaces == ["expires_at"]
