@@ -18,8 +18,9 @@ import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import IO, NoReturn
+from typing import IO
 
+from ._cli import EXIT_USAGE, OneLineParser, print_error
 from .errors import ImportIdError, InputError, LocalskillsError, TokenNotFoundError
 from .lookup import ScimTokenInfo, ScimTokenListing, fetch_scim_tokens
 from .settings import ENV_API_TOKEN, ENV_BASE_URL, Settings, base_url_problem, resolve_settings
@@ -33,8 +34,7 @@ EXPIRING_DAYS = 30
 EXIT_OK = 0
 EXIT_ERROR = 1
 """The API or the credentials failed: unknown tenant, refused token, no token configured."""
-EXIT_USAGE = 2
-"""The command line is wrong: an unknown option, a malformed ID."""
+# EXIT_USAGE (2, from ._cli): the command line is wrong: an unknown option, a malformed ID.
 
 _CREDENTIALS_HELP = (
     f"The API token is read from the {ENV_API_TOKEN} environment variable (an lsk_... token "
@@ -47,24 +47,17 @@ class UsageError(InputError):
     """A command line that cannot be run as given."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, with one line on stderr for a usage error instead of the usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``localskills-pulumi``."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROG,
         description="Tools for localskills.sh SCIM tokens managed with Pulumi.",
         epilog=_CREDENTIALS_HELP,
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     commands.required = True
 
-    api = _Parser(add_help=False)
+    api = OneLineParser(add_help=False)
     api.add_argument(
         "--base-url",
         metavar="URL",
@@ -77,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="The SCIM tokens of a tenant.",
     )
     token_commands = tokens.add_subparsers(
-        dest="tokens_command", metavar="COMMAND", parser_class=_Parser
+        dest="tokens_command", metavar="COMMAND", parser_class=OneLineParser
     )
     token_commands.required = True
     listing = token_commands.add_parser(
@@ -191,11 +184,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import_file(args, sys.stdout, sys.stderr)
         return _import_snippet(args, sys.stdout)
     except (UsageError, ImportIdError) as exc:
-        return _fail(f"{PROG}: error: {exc}", EXIT_USAGE)
+        return _fail(str(exc), EXIT_USAGE)
     except LocalskillsError as exc:
-        return _fail(f"{PROG}: error: {exc}", EXIT_ERROR)
+        return _fail(str(exc), EXIT_ERROR)
     except KeyboardInterrupt:
-        return _fail(f"{PROG}: interrupted", 130)
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader went away (`... | head`): no traceback, and none at exit either.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -204,8 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, status: int) -> int:
-    # One line, whatever the message holds.
-    print(" ".join(message.split()), file=sys.stderr)
+    print_error(PROG, message)
     return status
 
 

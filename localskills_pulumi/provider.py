@@ -42,9 +42,27 @@ from .model import (
     validate_inputs,
     whole_number,
 )
-from .settings import CONFIG_KEYS, Settings, check_liveness_setting, resolve_settings
+from .settings import (
+    CONFIG_KEYS,
+    CONFIG_LISTING_CACHE,
+    CONFIG_MAX_RETRIES,
+    CONFIG_REQUEST_TIMEOUT,
+    DEFAULT_LISTING_CACHE_SECONDS,
+    Settings,
+    check_liveness_setting,
+    resolve_settings,
+)
 
-__all__ = ["ScimTokenProvider"]
+__all__ = ["HOST_WORKERS", "ProviderRuntime", "ScimTokenProvider"]
+
+# Names this module has offered; they live in settings.py and listings.py now.
+_MOVED = (
+    CONFIG_LISTING_CACHE,
+    CONFIG_MAX_RETRIES,
+    CONFIG_REQUEST_TIMEOUT,
+    DEFAULT_LISTING_CACHE_SECONDS,
+    TenantListings,
+)
 
 HOST_WORKERS = 4
 """The dynamic provider host serves 4 calls at once; the client pools as many connections."""

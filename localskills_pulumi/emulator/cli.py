@@ -13,8 +13,8 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
-from typing import NoReturn
 
+from .._cli import EXIT_USAGE, OneLineParser, print_error
 from .seed import SeedError, apply_seed, load_demo_seed, load_seed
 from .server import make_server
 from .store import Store, StoreError
@@ -22,16 +22,9 @@ from .store import Store, StoreError
 log = logging.getLogger("localskills_pulumi.emulator")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, with one line on stderr for a usage error instead of the usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
 def build_parser(prog: str = "python -m localskills_pulumi.emulator") -> argparse.ArgumentParser:
     """The argument parser (reusable by ``localskills-pulumi emulator``)."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog=prog,
         description="Local emulator of the localskills.sh SCIM token API and a SCIM 2.0 endpoint.",
     )
@@ -65,14 +58,16 @@ def _configure_logging() -> None:
     log.propagate = False
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    return 2
+def _fail(program: str, message: str) -> int:
+    print_error(program, message)
+    return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Run the emulator until SIGINT/SIGTERM; returns the exit status."""
     parser = build_parser(prog) if prog else build_parser()
+    # The program an error names: `localskills-pulumi`, or this module's own name.
+    program = parser.prog.split(" ")[0] if prog else "localskills_pulumi.emulator"
     args = parser.parse_args(list(argv) if argv is not None else None)
     if not 0 <= args.port <= 65535:
         parser.error("--port must be from 0 to 65535")
@@ -83,31 +78,25 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     try:
         seed = load_seed(args.seed) if args.seed else load_demo_seed()
     except SeedError as exc:
-        return _fail(str(exc))
+        return _fail(program, str(exc))
     try:
         store = Store(args.db)
     except StoreError as exc:
-        return _fail(f"database {args.db}: {exc}")
+        return _fail(program, f"database {args.db}: {exc}")
     try:
         apply_seed(store, seed)
     except Exception as exc:  # a database that is not ours, read-only, ...
         store.close()
-        return _fail(f"database {args.db}: cannot load the seed ({exc})")
-    if args.seed:
-        log.info("loaded seed file %s", args.seed)
-    else:
-        log.info(
-            "no --seed given: loaded the demo seed (tenant 'engineering' and the demo API "
-            "token documented in docs/emulator.md)"
-        )
-
+        return _fail(program, f"database {args.db}: cannot load the seed ({exc})")
     try:
         server = make_server(
             store, args.host, args.port, latency_ms=args.latency_ms, log_requests=not args.quiet
         )
     except OSError as exc:
         store.close()
-        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+        return _fail(
+            program, f"emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+        )
 
     stop = threading.Event()
 
@@ -128,6 +117,13 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     serving.start()
     sys.stdout.write(server.base_url + "\n")
     sys.stdout.flush()
+    if args.seed:
+        log.info("loaded seed file %s", args.seed)
+    else:
+        log.info(
+            "no --seed given: loaded the demo seed (tenant 'engineering' and the demo API "
+            "token documented in docs/emulator.md)"
+        )
     log.info(
         "listening on %s (database: %s, latency: %d ms)",
         server.base_url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -332,11 +333,54 @@ def test_unreachable_api(emulator: Emulator, tokens: dict[str, Any]) -> None:
     assert_one_line_error(result, "cannot reach http://127.0.0.1:9")
 
 
-def test_malformed_base_url(emulator: Emulator, tokens: dict[str, Any]) -> None:
+def test_a_malformed_base_url_is_a_usage_error_naming_the_option(
+    emulator: Emulator, tokens: dict[str, Any]
+) -> None:
     result = run_cli(
         emulator, "tokens", "list", "--tenant", tokens["tenant_id"], "--base-url", "ftp://x"
     )
-    assert_one_line_error(result, "base URL", "ftp://x")
+    assert_one_line_error(result, "localskills-pulumi: error: --base-url", "base URL", "ftp://x")
+    assert result.returncode == 2
+    assert "base_url" not in result.stderr
+
+
+def test_a_base_url_with_a_wrong_path_says_to_check_the_base_url(
+    emulator: Emulator, tokens: dict[str, Any]
+) -> None:
+    result = run_cli(
+        emulator,
+        "tokens",
+        "list",
+        "--tenant",
+        tokens["tenant_id"],
+        "--base-url",
+        f"{emulator.base_url}/api",
+    )
+    assert_one_line_error(result, "HTTP 404", "check the base URL", f"{emulator.base_url}/api")
+    assert result.returncode == 1
+
+
+def test_the_missing_token_message_names_only_the_environment_variable(
+    emulator: Emulator, tokens: dict[str, Any]
+) -> None:
+    result = run_cli(
+        emulator, "tokens", "list", "--tenant", tokens["tenant_id"], LOCALSKILLS_API_TOKEN=None
+    )
+    assert_one_line_error(result, "LOCALSKILLS_API_TOKEN")
+    assert "pulumi config" not in result.stderr
+    assert result.returncode == 1
+
+
+def test_the_emulator_on_a_busy_port_fails_with_the_clis_one_line(
+    emulator: Emulator,
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli(emulator, "emulator", "--port", str(port))
+    assert_one_line_error(result, "localskills-pulumi: error: emulator: cannot listen", str(port))
+    assert result.returncode == 2
 
 
 @pytest.mark.parametrize(
