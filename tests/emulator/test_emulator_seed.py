@@ -202,7 +202,7 @@ def test_cli_exits_2_for_a_missing_seed_file(tmp_path: Path) -> None:
     result = run_cli("--seed", str(tmp_path / "nope.yaml"))
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"error: seed file {tmp_path / 'nope.yaml'}: no such file"
+        f"localskills_pulumi.emulator: error: seed file {tmp_path / 'nope.yaml'}: no such file"
     ]
 
 
