@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 _counts: Counter[str] = Counter()
+_is_xdist_worker = False
 
 
 def _write(entry: dict[str, Any]) -> None:
     path = os.environ.get("TEST_REPEAT_RECORD")
-    if path:
+    # Under pytest-xdist the controller sees every worker's reports: only it writes.
+    if path and not _is_xdist_worker:
         with open(path, "a", encoding="utf-8") as out:
             out.write(json.dumps(entry) + "\n")
 
@@ -29,6 +31,11 @@ def _first_error_line(report: pytest.CollectReport | pytest.TestReport) -> str:
     lines = [line.strip() for line in str(report.longrepr).splitlines() if line.strip()]
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
     return (errors or lines or ["(no message)"])[0 if errors else -1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _is_xdist_worker
+    _is_xdist_worker = hasattr(config, "workerinput")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

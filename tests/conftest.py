@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +45,32 @@ def unused_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+_BACKGROUND_SHARE = "localskills_background_share"
+"""The key of ``workerinput`` that names the directory the workers share (tests/background.py)."""
+_share_key = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist: the controller makes the directory its workers share for background
+    preparations; each worker uses it."""
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        background.share(Path(workerinput[_BACKGROUND_SHARE]))
+    elif config.pluginmanager.hasplugin("xdist") and config.getoption("numprocesses", None):
+        config.stash[_share_key] = Path(tempfile.mkdtemp(prefix="localskills-background-"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput[_BACKGROUND_SHARE] = str(node.config.stash[_share_key])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shared = config.stash.get(_share_key, None)
+    if shared is not None:
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def _waits_on_background(item: pytest.Item) -> bool:
