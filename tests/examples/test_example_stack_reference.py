@@ -36,9 +36,7 @@ def root_exports(emulator: Emulator, host: HostPool) -> dict[str, Any]:
     return result.outputs
 
 
-def consumer(
-    emulator: Emulator, host: HostPool, stacks: dict[str, dict[str, Any]]
-) -> ExampleStack:
+def consumer(emulator: Emulator, host: HostPool, stacks: dict[str, dict[str, Any]]) -> ExampleStack:
     return ExampleStack(
         "stack-reference",
         PROJECT,

@@ -103,9 +103,7 @@ def U(name: str) -> str:
     return urn(ECHO_TYPE, name, project=PROJECT, stack="dev")
 
 
-def echo_program(
-    name: str, props: dict[str, Any], **opts: Any
-) -> Callable[[], None]:
+def echo_program(name: str, props: dict[str, Any], **opts: Any) -> Callable[[], None]:
     """A program with one Echo resource ``name``, exporting its id, name, secretOut, greeting
     (and value, when given); ``opts`` are resource options."""
 
