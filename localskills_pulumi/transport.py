@@ -7,21 +7,26 @@ deadline, which ends the blocked read at once; the bodies urllib3 discards befor
 read to at most :data:`DRAIN_LIMIT` bytes; and :func:`read_body` reads at most a given number of
 bytes of an answer. Nothing here knows the localskills API.
 
-How an attempt's deadline works: the connection pool arms a timer when it hands a connection
-to a request and disarms it when the connection comes back (the answer read whole, or
-abandoned). Each connection keeps a duplicate descriptor of the socket it opened, so the timer
-can shut the connection down in every state: during a TLS handshake, and after ``http.client``
-has handed the socket over to the response (an answer with ``Connection: close``). A
-generation count makes a timer that fires late, after its connection went back to the pool or
-on to the next attempt, do nothing.
+How an attempt's deadline works: the connection pool arms a deadline when it hands a
+connection to a request and disarms it when the connection comes back (the answer read whole,
+or abandoned). Each connection keeps a duplicate descriptor of the socket it opened, so the
+deadline can shut the connection down in every state: during a TLS handshake, and after
+``http.client`` has handed the socket over to the response (an answer with ``Connection:
+close``). One watchdog thread per process keeps every armed deadline (arming one costs a heap
+push, not a thread); a generation count makes a deadline that passes after its connection went
+back to the pool or on to the next attempt do nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import logging
+import os
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -72,7 +77,6 @@ class Attempt:
     retries: Retry | None = None
     expired: bool = False
     generation: int = 0
-    timer: threading.Timer | None = field(default=None, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -183,7 +187,7 @@ class DeadlineAdapter(HTTPAdapter):
     @contextlib.contextmanager
     def attempt(self, retries: Retry | None = None) -> Iterator[Attempt]:
         """Scope one request (all its retries) and the reading of its answer; the deadline
-        timer is disarmed on exit."""
+        is disarmed on exit."""
         current = Attempt(retries=retries)
         self._local.current = current
         try:
@@ -192,8 +196,6 @@ class DeadlineAdapter(HTTPAdapter):
             self._local.current = None
             with current.lock:
                 current.generation += 1
-                if current.timer is not None:
-                    current.timer.cancel()
 
     def _pool_class(
         self, base: type[HTTPConnectionPool], connection: type[HTTPConnection]
@@ -221,16 +223,11 @@ class DeadlineAdapter(HTTPAdapter):
         if current is None:
             return
         with current.lock:
-            if current.timer is not None:
-                current.timer.cancel()
             current.generation += 1
             current.expired = False
             owner = (current, current.generation)
             conn.deadline_owner = owner
-            timer = threading.Timer(self.deadline, _expire, (owner, conn))
-            timer.daemon = True
-            current.timer = timer
-            timer.start()
+        _WATCHDOG.arm(self.deadline, owner, conn)
 
     @staticmethod
     def _disarm(conn: _DeadlineConnectionMixin) -> None:
@@ -240,10 +237,61 @@ class DeadlineAdapter(HTTPAdapter):
             with current.lock:
                 if current.generation == generation:
                     current.generation += 1
-                    if current.timer is not None:
-                        current.timer.cancel()
         if getattr(conn, "sock", None) is None:
             conn.release_deadline_socket()  # closed, its answer read: the duplicate goes too
+
+
+class _Watchdog:
+    """One daemon thread that runs :func:`_expire` for each armed deadline once it passes.
+
+    A disarmed deadline is not removed: its generation no longer matches, so it does nothing
+    when it passes. So an entry lives at most one deadline (``requestTimeout``) long.
+    """
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._due: list[tuple[float, int, tuple[Attempt, int], _DeadlineConnectionMixin]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(
+        self, seconds: float, owner: tuple[Attempt, int], conn: _DeadlineConnectionMixin
+    ) -> None:
+        entry = (time.monotonic() + seconds, next(self._order), owner, conn)
+        with self._ready:
+            heapq.heappush(self._due, entry)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="localskills-deadlines", daemon=True
+                )
+                self._thread.start()
+            if self._due[0] is entry:  # sooner than what the thread waits for
+                self._ready.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while True:
+                    if self._due:
+                        wait = self._due[0][0] - time.monotonic()
+                        if wait <= 0:
+                            _, _, owner, conn = heapq.heappop(self._due)
+                            break
+                        self._ready.wait(wait)
+                    else:
+                        self._ready.wait()
+            with contextlib.suppress(Exception):  # the watchdog must outlive any one deadline
+                _expire(owner, conn)
+
+    def _after_fork(self) -> None:
+        """A forked child has none of the parent's threads: start afresh."""
+        self._ready = threading.Condition()
+        self._due = []
+        self._thread = None
+
+
+_WATCHDOG = _Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG._after_fork)
 
 
 def _expire(owner: tuple[Attempt, int], conn: _DeadlineConnectionMixin) -> None:
