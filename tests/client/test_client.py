@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -258,3 +259,16 @@ def test_delete_retries_5xx_and_a_repeat_that_finds_nothing_still_succeeds(
     assert client.delete_scim_token(tenant_id, issued.id) is False
     assert api_calls(clean_emulator) == [("DELETE", 503), ("DELETE", 404)]
     assert live_ids(clean_emulator, tenant_id) == set()
+
+
+def test_deadlines_of_many_requests_share_one_watchdog_thread(
+    client: LocalskillsClient, tenant_id: str
+) -> None:
+    def deadline_threads() -> int:
+        return sum(t.name == "localskills-deadlines" for t in threading.enumerate())
+
+    before = threading.active_count()
+    for _ in range(20):
+        client.list_scim_tokens(tenant_id)
+    assert deadline_threads() == 1
+    assert threading.active_count() <= before + 1
