@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 from pulumi.runtime import Mocks
@@ -76,6 +77,15 @@ class Stack:
             state=self.state,
         )
 
+    @contextlib.contextmanager
+    def _operation(self) -> Iterator[EngineMonitor]:
+        """One CLI operation's engine; what its hosts wrote to stderr is kept when it ends."""
+        monitor = self._monitor()
+        try:
+            yield monitor
+        finally:
+            self.last_provider_stderr = monitor.provider_stderr
+
     def _program(self, program: Program | None) -> Program:
         chosen = program if program is not None else self.program
         if chosen is None:
@@ -90,8 +100,7 @@ class Stack:
         replace: Collection[str] = (),
     ) -> ProgramResult:
         """``pulumi up`` (``--refresh``, ``--replace URN``...)."""
-        monitor = self._monitor()
-        try:
+        with self._operation() as monitor:
             return run_program(
                 self._program(program),
                 monitor=monitor,
@@ -100,13 +109,10 @@ class Stack:
                 refresh=refresh,
                 replace=replace,
             )
-        finally:
-            self.last_provider_stderr = monitor.provider_stderr
 
     def preview(self, program: Program | None = None) -> ProgramResult:
         """``pulumi preview``: the planned steps; nothing is created, updated or deleted."""
-        monitor = self._monitor()
-        try:
+        with self._operation() as monitor:
             return run_program(
                 self._program(program),
                 monitor=monitor,
@@ -114,24 +120,16 @@ class Stack:
                 stack=self.name,
                 preview=True,
             )
-        finally:
-            self.last_provider_stderr = monitor.provider_stderr
 
     def refresh(self) -> list[Step]:
         """``pulumi refresh``, with the provider configured as by the last ``up``."""
-        monitor = self._monitor()
-        try:
+        with self._operation() as monitor:
             return run_refresh(monitor=monitor, project=self.project)
-        finally:
-            self.last_provider_stderr = monitor.provider_stderr
 
     def destroy(self) -> list[Step]:
         """``pulumi destroy``, with the provider configured as by the last ``up``."""
-        monitor = self._monitor()
-        try:
+        with self._operation() as monitor:
             return run_destroy(monitor=monitor, project=self.project)
-        finally:
-            self.last_provider_stderr = monitor.provider_stderr
 
     def taint(self, urn: str) -> None:
         """``pulumi state taint URN``: the next ``up`` replaces that resource."""
