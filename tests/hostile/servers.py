@@ -434,3 +434,38 @@ def endless(chunk: bytes) -> Iterator[bytes]:
     """``chunk`` forever (a trickle that only the client or the server's bound can end)."""
     while True:
         yield chunk
+
+
+TRICKLE_INTERVAL = 0.25
+"""Seconds between two bytes of a trickle."""
+OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+"""The start of a 200 answer's head, before the trickle."""
+
+
+def trickle_in_headers(request: Request, conn: Connection) -> bool:
+    """A header line that never ends."""
+    conn.send(OK_HEAD)
+    conn.trickle(endless(b"X"), TRICKLE_INTERVAL)
+    return False
+
+
+def trickle_in_body(request: Request, conn: Connection) -> bool:
+    """A body of 1000 declared bytes, sent one at a time."""
+    conn.send(OK_HEAD + b"Content-Length: 1000\r\n\r\n")
+    conn.trickle(endless(b" "), TRICKLE_INTERVAL)
+    return False
+
+
+def trickle_close_delimited(request: Request, conn: Connection) -> bool:
+    """No Content-Length: the body ends when the server closes, which it never does."""
+    conn.send(OK_HEAD + b"Connection: close\r\n\r\n" + b'{"success": true, "data": []')
+    conn.trickle(endless(b" "), TRICKLE_INTERVAL)
+    return False
+
+
+TRICKLES: dict[str, Responder] = {
+    "headers": trickle_in_headers,
+    "body": trickle_in_body,
+    "close-delimited body": trickle_close_delimited,
+}
+"""Each way of trickling an answer, by the name tests use for it."""

@@ -18,7 +18,18 @@ import pytest
 
 from localskills_pulumi.errors import DeadlineExceededError, OrphanedTokenError, TransportError
 from localskills_pulumi.testing.host import ProviderError
-from tests.hostile.servers import Connection, HostileServer, Request, Router, endless, json_answer
+from tests.hostile.servers import (
+    OK_HEAD,
+    TRICKLE_INTERVAL,
+    TRICKLES,
+    Connection,
+    HostileServer,
+    Request,
+    Router,
+    endless,
+    json_answer,
+    trickle_in_body,
+)
 from tests.hostile.support import (
     assert_clean_error,
     create,
@@ -28,42 +39,14 @@ from tests.hostile.support import (
     running_host,
 )
 
-INTERVAL = 0.25  # seconds between two bytes
-HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 # The deadline is 1 s, so an attempt sees about 4 trickled bytes. A bound 3 times that leaves
 # room for a slow machine and still proves the client hung up.
 MAX_TRICKLED = 12
 
 
-def trickle_in_headers(request: Request, conn: Connection) -> bool:
-    conn.send(HEAD)
-    conn.trickle(endless(b"X"), INTERVAL)  # a header line that never ends
-    return False
-
-
-def trickle_in_body(request: Request, conn: Connection) -> bool:
-    conn.send(HEAD + b"Content-Length: 1000\r\n\r\n")
-    conn.trickle(endless(b" "), INTERVAL)
-    return False
-
-
-def trickle_close_delimited(request: Request, conn: Connection) -> bool:
-    # No Content-Length: the body ends when the server closes, which it never does.
-    conn.send(HEAD + b"Connection: close\r\n\r\n" + b'{"success": true, "data": []')
-    conn.trickle(endless(b" "), INTERVAL)
-    return False
-
-
 def empty_listing(request: Request, conn: Connection) -> bool:
     conn.send(json_answer(200, {"success": True, "data": []}))
     return True
-
-
-TRICKLES = {
-    "headers": trickle_in_headers,
-    "body": trickle_in_body,
-    "close-delimited body": trickle_close_delimited,
-}
 
 
 def assert_hung_up_early(server: HostileServer, method: str, head: int) -> None:
@@ -82,7 +65,7 @@ def test_a_read_from_a_trickling_server_ends_at_the_deadline(trickle: str) -> No
             read(host)
         assert_clean_error(raised.value, DeadlineExceededError, "list SCIM tokens", "within 1 s")
         assert len(server.requests_to("GET")) == 2  # the first attempt and one retry
-        assert_hung_up_early(server, "GET", head=len(HEAD) + 60)
+        assert_hung_up_early(server, "GET", head=len(OK_HEAD) + 60)
 
 
 @pytest.mark.parametrize("trickle", list(TRICKLES), ids=list(TRICKLES))
@@ -92,7 +75,7 @@ def test_a_delete_on_a_trickling_server_ends_at_the_deadline(trickle: str) -> No
             delete(host)
         assert_clean_error(raised.value, DeadlineExceededError, "delete SCIM token 'tok1'")
         assert len(server.requests_to("DELETE")) == 2
-        assert_hung_up_early(server, "DELETE", head=len(HEAD) + 60)
+        assert_hung_up_early(server, "DELETE", head=len(OK_HEAD) + 60)
 
 
 @pytest.mark.parametrize("trickle", list(TRICKLES), ids=list(TRICKLES))
@@ -110,7 +93,7 @@ def test_a_create_answered_by_a_trickle_ends_at_the_deadline_and_looks_for_its_t
         )
         assert len(server.requests_to("POST")) == 2
         assert server.requests_to("GET"), "the client never looked for the token it may have made"
-        assert_hung_up_early(server, "POST", head=len(HEAD) + 60)
+        assert_hung_up_early(server, "POST", head=len(OK_HEAD) + 60)
 
 
 def test_a_create_on_a_server_that_trickles_everything_says_a_token_may_be_left() -> None:
@@ -126,13 +109,13 @@ def test_a_create_on_a_server_that_trickles_everything_says_a_token_may_be_left(
         )
         # One POST, then the listing's two attempts; no second POST while a token may be left.
         assert [r.method for r in server.requests] == ["POST", "GET", "GET"]
-        assert_hung_up_early(server, "POST", head=len(HEAD) + 60)
-        assert_hung_up_early(server, "GET", head=len(HEAD) + 60)
+        assert_hung_up_early(server, "POST", head=len(OK_HEAD) + 60)
+        assert_hung_up_early(server, "GET", head=len(OK_HEAD) + 60)
 
 
 def test_a_server_that_accepts_and_never_answers_ends_at_the_deadline() -> None:
     def silent(request: Request, conn: Connection) -> bool:
-        conn.trickle(endless(b""), INTERVAL)  # sends nothing, forever
+        conn.trickle(endless(b""), TRICKLE_INTERVAL)  # sends nothing, forever
         return False
 
     with hostile(silent) as (server, host):
@@ -178,4 +161,4 @@ def test_a_read_over_https_from_a_trickling_server_ends_at_the_deadline(
         assert server.base_url.startswith("https://")
         assert_clean_error(raised.value, DeadlineExceededError, "list SCIM tokens", "within 1 s")
         assert len(server.requests_to("GET")) == 2
-        assert_hung_up_early(server, "GET", head=len(HEAD) + 60)
+        assert_hung_up_early(server, "GET", head=len(OK_HEAD) + 60)
