@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+from urllib3.exceptions import TimeoutError as SocketTimeoutError
 
 from .errors import (
     ApiError,
@@ -192,7 +193,9 @@ def exchange_failure(
             TransportError(f"{operation} failed: cannot reach {base_url} ({_reason(exc)})"),
             reached_server=False,
         )
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, requests.Timeout) or isinstance(_root_cause(exc), SocketTimeoutError):
+        # requests raises a read timeout as a ConnectionError when it ends the retries or
+        # the body's reading; either way it is the socket's timeout, the same bound.
         return Failure(
             TransportError(f"{operation} failed: no answer from {base_url} within {timeout:g} s"),
             reached_server=True,
@@ -236,14 +239,18 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
     return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
-def _reason(exc: BaseException) -> str:
-    cause: BaseException | None = exc
-    while cause is not None:
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception ``exc`` wraps, through requests' and urllib3's wrappers."""
+    cause = exc
+    while True:
         if isinstance(cause, MaxRetryError) and cause.reason is not None:
             cause = cause.reason
             continue
         inner = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
         if inner is None:
-            break
+            return cause
         cause = inner
-    return f"{type(cause).__name__}" if cause is not None else type(exc).__name__
+
+
+def _reason(exc: BaseException) -> str:
+    return type(_root_cause(exc)).__name__
