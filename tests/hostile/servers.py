@@ -188,6 +188,11 @@ class HostileServer:
     def requests_to(self, method: str) -> list[Request]:
         return [r for r in self.requests if r.method == method]
 
+    def forget_requests(self) -> None:
+        """Empty the request log: a server shared by several tests starts each one afresh."""
+        with self._lock:
+            self.requests.clear()
+
     def wait_until_finished(
         self, timeout: float = 10.0, indexes: Iterable[int] | None = None
     ) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from localskills_pulumi.errors import (
     ImportIdError,
     TransportError,
 )
-from localskills_pulumi.testing.host import ProviderError
+from localskills_pulumi.testing.host import ProviderError, ProviderHost
 from tests.host.scim import props, scim_urn, start_host
 from tests.hostile.servers import (
     Connection,
@@ -55,34 +56,56 @@ def listing_holding_the_token(request: Request, conn: Connection) -> bool:
     return True
 
 
+Shared = tuple[HostileServer, ProviderHost]
+
+
+@pytest.fixture(scope="module")
+def _one_host() -> Iterator[Shared]:
+    with hostile(listing_with_paths) as pair:
+        yield pair
+
+
+@pytest.fixture
+def shared(_one_host: Shared) -> Shared:
+    """One server answering empty listings and one host pointed at it, shared by the cases
+    that Check, Diff, or are refused before any request, as the engine sends the calls of
+    many resources to one host in one run; the server's request log is emptied per test.
+    A case that needs other config, or state the others could leave, starts its own."""
+    server, _ = _one_host
+    server.forget_requests()
+    return _one_host
+
+
 # -- item 8: IDs that are not one safe path segment --------------------------------------------
 
 
 @pytest.mark.parametrize("tenant_id", [".", "..", "a/b", "a\\b", "a b", "a\nb", "a\x00b"])
-def test_a_tenant_id_that_is_not_one_safe_path_segment_fails_check(tenant_id: str) -> None:
-    with hostile(listing_with_paths) as (server, host):
-        checked = host.check(scim_urn(), {}, props(tenant_id=tenant_id, name="Okta"))
+def test_a_tenant_id_that_is_not_one_safe_path_segment_fails_check(
+    tenant_id: str, shared: Shared
+) -> None:
+    server, host = shared
+    checked = host.check(scim_urn(), {}, props(tenant_id=tenant_id, name="Okta"))
     assert [prop for prop, _ in checked.failures] == ["tenant_id"]
     assert "tenant_id" in checked.failures[0][1]
     assert server.requests == []
 
 
 @pytest.mark.parametrize("import_id", [f"{TENANT}/..", f"{TENANT}/.", "../tok1", f"{TENANT}/a b"])
-def test_an_import_id_with_an_unsafe_part_fails_check(import_id: str) -> None:
-    with hostile(listing_with_paths) as (_, host):
-        checked = host.check(
-            scim_urn(), {}, props(tenant_id=TENANT, name="Okta", import_id=import_id)
-        )
+def test_an_import_id_with_an_unsafe_part_fails_check(import_id: str, shared: Shared) -> None:
+    _, host = shared
+    checked = host.check(scim_urn(), {}, props(tenant_id=TENANT, name="Okta", import_id=import_id))
     assert [prop for prop, _ in checked.failures] == ["import_id"]
 
 
 @pytest.mark.parametrize("token_id", ["..", "."])
-def test_a_dot_segment_token_id_in_state_is_refused_before_any_request(token_id: str) -> None:
-    with hostile(listing_with_paths) as (server, host):
-        for call in (delete, read):
-            with pytest.raises(ProviderError) as raised:
-                call(host, token_id)
-            assert_clean_error(raised.value, ImportIdError, "token_id", repr(token_id))
+def test_a_dot_segment_token_id_in_state_is_refused_before_any_request(
+    token_id: str, shared: Shared
+) -> None:
+    server, host = shared
+    for call in (delete, read):
+        with pytest.raises(ProviderError) as raised:
+            call(host, token_id)
+        assert_clean_error(raised.value, ImportIdError, "token_id", repr(token_id))
     assert server.requests == []
 
 
@@ -95,11 +118,13 @@ def test_a_dot_segment_token_id_in_state_is_refused_before_any_request(token_id:
         ("ünï", "/api/tenants/%C3%BCn%C3%AF/scim-tokens"),
     ],
 )
-def test_a_tenant_id_is_sent_as_one_encoded_segment(tenant_id: str, path: str) -> None:
-    with hostile(listing_with_paths) as (server, host):
-        checked = host.check(scim_urn(), {}, props(tenant_id=tenant_id, name="Okta"))
-        assert checked.failures == []
-        host.read(f"{tenant_id}/tok1", scim_urn(), token_outputs(tenant_id=tenant_id))
+def test_a_tenant_id_is_sent_as_one_encoded_segment(
+    tenant_id: str, path: str, shared: Shared
+) -> None:
+    server, host = shared
+    checked = host.check(scim_urn(), {}, props(tenant_id=tenant_id, name="Okta"))
+    assert checked.failures == []
+    host.read(f"{tenant_id}/tok1", scim_urn(), token_outputs(tenant_id=tenant_id))
     assert [r.path for r in server.requests] == [path]
 
 
@@ -120,30 +145,32 @@ BAD_DAYS: list[Any] = [
 
 
 @pytest.mark.parametrize("days", BAD_DAYS, ids=repr)
-def test_expires_in_days_that_is_not_a_whole_number_in_range_fails_check(days: Any) -> None:
-    with hostile(listing_with_paths) as (_, host):
-        checked = host.check(
-            scim_urn(), {}, props(tenant_id=TENANT, name="Okta", expires_in_days=days)
-        )
+def test_expires_in_days_that_is_not_a_whole_number_in_range_fails_check(
+    days: Any, shared: Shared
+) -> None:
+    _, host = shared
+    checked = host.check(scim_urn(), {}, props(tenant_id=TENANT, name="Okta", expires_in_days=days))
     assert [prop for prop, _ in checked.failures] == ["expires_in_days"]
     assert "expires_in_days" in checked.failures[0][1]
 
 
 @pytest.mark.parametrize("days", [math.nan, math.inf, 1e6, 10**18, -1, 2.5], ids=repr)
-def test_rotate_before_days_that_is_not_a_whole_number_in_range_fails_check(days: Any) -> None:
+def test_rotate_before_days_that_is_not_a_whole_number_in_range_fails_check(
+    days: Any, shared: Shared
+) -> None:
     news = props(tenant_id=TENANT, name="Okta", expires_in_days=30, rotate_before_days=days)
-    with hostile(listing_with_paths) as (_, host):
-        checked = host.check(scim_urn(), {}, news)
+    _, host = shared
+    checked = host.check(scim_urn(), {}, news)
     assert [prop for prop, _ in checked.failures] == ["rotate_before_days"]
 
 
 @pytest.mark.parametrize("days", [1e6, 10**18, math.inf, math.nan], ids=repr)
-def test_a_huge_rotation_window_never_overflows_diff(days: Any) -> None:
+def test_a_huge_rotation_window_never_overflows_diff(days: Any, shared: Shared) -> None:
     # Diff runs after check, but also on a refresh, with inputs check never saw.
     olds = token_outputs(expires_in_days=30, expires_at="2099-01-01T00:00:00Z")
     news = props(tenant_id=TENANT, name="Okta", expires_in_days=30, rotate_before_days=days)
-    with hostile(listing_with_paths) as (_, host):
-        diff = host.diff(f"{TENANT}/tok1", scim_urn(), olds, news)
+    _, host = shared
+    diff = host.diff(f"{TENANT}/tok1", scim_urn(), olds, news)
     assert "expires_at" not in diff.replaces
 
 
@@ -250,12 +277,12 @@ def test_a_refused_api_token_is_an_authentication_error_naming_the_config_key() 
 
 
 @pytest.mark.parametrize("id_", ["engineering", "a/b/c", "/tok1", "engineering/"])
-def test_a_malformed_id_in_state_is_an_input_error(id_: str) -> None:
-    with hostile(listing_with_paths) as (server, host):
-        for method in (host.read, host.delete):
-            with pytest.raises(ProviderError) as raised:
-                method(id_, scim_urn(), token_outputs())
-            assert_clean_error(raised.value, ImportIdError, "<tenant_id>/<token_id>")
+def test_a_malformed_id_in_state_is_an_input_error(id_: str, shared: Shared) -> None:
+    server, host = shared
+    for method in (host.read, host.delete):
+        with pytest.raises(ProviderError) as raised:
+            method(id_, scim_urn(), token_outputs())
+        assert_clean_error(raised.value, ImportIdError, "<tenant_id>/<token_id>")
     assert server.requests == []
 
 
