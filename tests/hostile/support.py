@@ -72,6 +72,23 @@ def hostile(responder: Responder, **extra: Any) -> Iterator[tuple[HostileServer,
         yield server, host
 
 
+HostPair = tuple[HostileServer, ProviderHost]
+"""A misbehaving server and a host pointed at it."""
+
+
+def afresh(pair: HostPair, responder: Responder | None = None) -> HostPair:
+    """``pair``, shared by a module's tests (as the engine sends many resources' calls to one
+    host in one run), made ready for the next test: the server's request log emptied and, if
+    given, ``responder`` answering from now on. Only for cases that leave nothing behind in
+    the host that another case could see (no cached listing another case reads, the same
+    config)."""
+    server, _ = pair
+    if responder is not None:
+        server.responder = responder
+    server.forget_requests()
+    return pair
+
+
 def token_outputs(
     tenant_id: str = TENANT, token_id: str = TOKEN_ID, **extra: Any
 ) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -42,6 +43,8 @@ from tests.hostile.support import (
     API_TOKEN,
     TENANT,
     TOKEN_ID,
+    HostPair,
+    afresh,
     assert_clean_error,
     create,
     delete,
@@ -214,17 +217,24 @@ def redirect_to(location: str, status: int) -> Router:
 CALLS = {"read": read, "create": create, "delete": delete}
 
 
+@pytest.fixture(scope="module")
+def one_host() -> Iterator[HostPair]:
+    """One server and one host for the redirect and echo cases, each of which sets the
+    server's responder (:func:`afresh`): they fail before anything is cached or handed back,
+    so no case sees another's."""
+    with hostile(Router.fixed(listing())) as pair:
+        yield pair
+
+
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 @pytest.mark.parametrize("call", list(CALLS))
 def test_a_cross_origin_redirect_is_not_followed_and_names_the_location(
-    call: str, status: int
+    call: str, status: int, one_host: HostPair
 ) -> None:
     with HostileServer(Router.fixed(listing())) as elsewhere:
         location = f"{elsewhere.base_url}/api/tenants/{TENANT}/scim-tokens/{TOKEN_ID}"
-        with (
-            hostile(redirect_to(location, status)) as (server, host),
-            pytest.raises(ProviderError) as raised,
-        ):
+        server, host = afresh(one_host, redirect_to(location, status))
+        with pytest.raises(ProviderError) as raised:
             CALLS[call](host)
         assert elsewhere.requests == [], "the redirect was followed"
     assert_clean_error(raised.value, RedirectError, f"HTTP {status}", location, "never followed")
@@ -272,12 +282,12 @@ def echo_headers(status: int, *, enveloped: bool) -> Router:
 @pytest.mark.parametrize("status", [400, 500])
 @pytest.mark.parametrize("call", list(CALLS))
 def test_a_server_echoing_the_authorization_header_never_gets_it_into_an_error(
-    call: str, status: int, enveloped: bool
+    call: str, status: int, enveloped: bool, one_host: HostPair
 ) -> None:
-    with hostile(echo_headers(status, enveloped=enveloped)) as (server, host):
-        with pytest.raises(ProviderError) as raised:
-            CALLS[call](host)
-        stderr = host.stderr_text()
+    server, host = afresh(one_host, echo_headers(status, enveloped=enveloped))
+    with pytest.raises(ProviderError) as raised:
+        CALLS[call](host)
+    stderr = host.stderr_text()
     if call == "create" and status >= 500:
         # The POST may have made a token; looking for it lists the tenant, which fails too.
         expected: type[LocalskillsError] = OrphanedTokenError

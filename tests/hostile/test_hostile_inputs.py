@@ -22,7 +22,7 @@ from localskills_pulumi.errors import (
     ImportIdError,
     TransportError,
 )
-from localskills_pulumi.testing.host import ProviderError, ProviderHost
+from localskills_pulumi.testing.host import ProviderError
 from tests.host.scim import props, scim_urn, start_host
 from tests.hostile.servers import (
     Connection,
@@ -35,6 +35,8 @@ from tests.hostile.servers import (
 from tests.hostile.support import (
     API_TOKEN,
     TENANT,
+    HostPair,
+    afresh,
     assert_clean_error,
     create,
     delete,
@@ -56,24 +58,19 @@ def listing_holding_the_token(request: Request, conn: Connection) -> bool:
     return True
 
 
-Shared = tuple[HostileServer, ProviderHost]
-
-
 @pytest.fixture(scope="module")
-def _one_host() -> Iterator[Shared]:
+def _one_host() -> Iterator[HostPair]:
     with hostile(listing_with_paths) as pair:
         yield pair
 
 
 @pytest.fixture
-def shared(_one_host: Shared) -> Shared:
+def shared(_one_host: HostPair) -> HostPair:
     """One server answering empty listings and one host pointed at it, shared by the cases
     that Check, Diff, or are refused before any request, as the engine sends the calls of
     many resources to one host in one run; the server's request log is emptied per test.
     A case that needs other config, or state the others could leave, starts its own."""
-    server, _ = _one_host
-    server.forget_requests()
-    return _one_host
+    return afresh(_one_host)
 
 
 # -- item 8: IDs that are not one safe path segment --------------------------------------------
@@ -81,7 +78,7 @@ def shared(_one_host: Shared) -> Shared:
 
 @pytest.mark.parametrize("tenant_id", [".", "..", "a/b", "a\\b", "a b", "a\nb", "a\x00b"])
 def test_a_tenant_id_that_is_not_one_safe_path_segment_fails_check(
-    tenant_id: str, shared: Shared
+    tenant_id: str, shared: HostPair
 ) -> None:
     server, host = shared
     checked = host.check(scim_urn(), {}, props(tenant_id=tenant_id, name="Okta"))
@@ -91,7 +88,7 @@ def test_a_tenant_id_that_is_not_one_safe_path_segment_fails_check(
 
 
 @pytest.mark.parametrize("import_id", [f"{TENANT}/..", f"{TENANT}/.", "../tok1", f"{TENANT}/a b"])
-def test_an_import_id_with_an_unsafe_part_fails_check(import_id: str, shared: Shared) -> None:
+def test_an_import_id_with_an_unsafe_part_fails_check(import_id: str, shared: HostPair) -> None:
     _, host = shared
     checked = host.check(scim_urn(), {}, props(tenant_id=TENANT, name="Okta", import_id=import_id))
     assert [prop for prop, _ in checked.failures] == ["import_id"]
@@ -99,7 +96,7 @@ def test_an_import_id_with_an_unsafe_part_fails_check(import_id: str, shared: Sh
 
 @pytest.mark.parametrize("token_id", ["..", "."])
 def test_a_dot_segment_token_id_in_state_is_refused_before_any_request(
-    token_id: str, shared: Shared
+    token_id: str, shared: HostPair
 ) -> None:
     server, host = shared
     for call in (delete, read):
@@ -119,7 +116,7 @@ def test_a_dot_segment_token_id_in_state_is_refused_before_any_request(
     ],
 )
 def test_a_tenant_id_is_sent_as_one_encoded_segment(
-    tenant_id: str, path: str, shared: Shared
+    tenant_id: str, path: str, shared: HostPair
 ) -> None:
     server, host = shared
     checked = host.check(scim_urn(), {}, props(tenant_id=tenant_id, name="Okta"))
@@ -146,7 +143,7 @@ BAD_DAYS: list[Any] = [
 
 @pytest.mark.parametrize("days", BAD_DAYS, ids=repr)
 def test_expires_in_days_that_is_not_a_whole_number_in_range_fails_check(
-    days: Any, shared: Shared
+    days: Any, shared: HostPair
 ) -> None:
     _, host = shared
     checked = host.check(scim_urn(), {}, props(tenant_id=TENANT, name="Okta", expires_in_days=days))
@@ -156,7 +153,7 @@ def test_expires_in_days_that_is_not_a_whole_number_in_range_fails_check(
 
 @pytest.mark.parametrize("days", [math.nan, math.inf, 1e6, 10**18, -1, 2.5], ids=repr)
 def test_rotate_before_days_that_is_not_a_whole_number_in_range_fails_check(
-    days: Any, shared: Shared
+    days: Any, shared: HostPair
 ) -> None:
     news = props(tenant_id=TENANT, name="Okta", expires_in_days=30, rotate_before_days=days)
     _, host = shared
@@ -165,7 +162,7 @@ def test_rotate_before_days_that_is_not_a_whole_number_in_range_fails_check(
 
 
 @pytest.mark.parametrize("days", [1e6, 10**18, math.inf, math.nan], ids=repr)
-def test_a_huge_rotation_window_never_overflows_diff(days: Any, shared: Shared) -> None:
+def test_a_huge_rotation_window_never_overflows_diff(days: Any, shared: HostPair) -> None:
     # Diff runs after check, but also on a refresh, with inputs check never saw.
     olds = token_outputs(expires_in_days=30, expires_at="2099-01-01T00:00:00Z")
     news = props(tenant_id=TENANT, name="Okta", expires_in_days=30, rotate_before_days=days)
@@ -277,7 +274,7 @@ def test_a_refused_api_token_is_an_authentication_error_naming_the_config_key() 
 
 
 @pytest.mark.parametrize("id_", ["engineering", "a/b/c", "/tok1", "engineering/"])
-def test_a_malformed_id_in_state_is_an_input_error(id_: str, shared: Shared) -> None:
+def test_a_malformed_id_in_state_is_an_input_error(id_: str, shared: HostPair) -> None:
     server, host = shared
     for method in (host.read, host.delete):
         with pytest.raises(ProviderError) as raised:
