@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,57 @@ def tenant_posts(emulator: Emulator, tenant_id: str) -> list[dict[str, Any]]:
         for r in emulator.requests_log()
         if r["method"] == "POST" and r["path"].startswith(f"/api/tenants/{tenant_id}/")
     ]
+
+
+def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
+    """The IDs of the tenant's live tokens."""
+    return {t["id"] for t in emulator.list_tokens(tenant_id)}
+
+
+def assert_rotation_hands_over(
+    stack: ExampleStack,
+    emulator: Emulator,
+    tenant_id: str,
+    token_resource: str,
+    consumer_type: str,
+    token_of: Callable[[Registration], tuple[Any, bool]],
+) -> None:
+    """An example's rotation: after a first ``up``, the token comes inside its 30-day rotation
+    window, and the next ``up`` replaces it create-before-delete. The consumer (the one
+    resource of ``consumer_type``; ``token_of`` reads the token it was given, and whether as a
+    secret) gets the new token as a secret while the old one is still live, so provisioning
+    never breaks; only then is the old one revoked (401), and the new one works (200). One
+    token is issued."""
+    first = stack.up()
+    old_id = first.outputs["scim_token_id"]
+    token_urn = stack.urn(SCIM_TOKEN_TYPE, token_resource)
+    old_token = unwrap(first.resources[token_urn].state["token_value"])
+
+    # What was live at the moment the consumer got its token.
+    def live_when_the_consumer_updates(args: MockResourceArgs) -> Any:
+        return live_ids(emulator, tenant_id) if args.typ == consumer_type else None
+
+    stack.mocks = RecordingMocks(on_register=live_when_the_consumer_updates)
+    # Time passes: the token now expires in 20 days, inside the 30-day rotation window.
+    in_twenty_days = datetime.now(timezone.utc) + timedelta(days=20)
+    stack.state.resources[token_urn].outputs["expires_at"] = in_twenty_days.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    emulator.clear_requests()
+    result = stack.up()
+
+    assert result.steps == [
+        ("replace", token_urn, ("expires_at",)),
+        ("delete-replaced", token_urn),
+    ]
+    new_id = result.outputs["scim_token_id"]
+    assert new_id != old_id
+    [consumer] = stack.mocks.of_type(consumer_type)
+    new_token, given_as_secret = token_of(consumer)
+    assert given_as_secret
+    assert new_token != old_token
+    assert {old_id, new_id} <= consumer.seen
+    assert old_id not in live_ids(emulator, tenant_id)
+    assert emulator.scim_get_users(old_token).status_code == 401
+    assert emulator.scim_get_users(new_token).status_code == 200
+    assert len(tenant_posts(emulator, tenant_id)) == 1

@@ -3,11 +3,9 @@ synchronization secret and job on the enterprise application's service principal
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from pulumi.runtime import MockResourceArgs
 
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.host import ProviderHost, contains_secrets, is_secret, unwrap
@@ -15,8 +13,9 @@ from tests.examples.support import (
     ROOT,
     SCIM_TOKEN_TYPE,
     ExampleStack,
-    RecordingMocks,
     Registration,
+    assert_rotation_hands_over,
+    live_ids,
     tenant_posts,
 )
 
@@ -62,10 +61,6 @@ def credential(secret: Registration, key: str) -> tuple[Any, bool]:
     raise AssertionError(f"no credential {key!r} in {unwrap(credentials)!r}")
 
 
-def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
-    return {t["id"] for t in emulator.list_tokens(tenant_id)}
-
-
 def test_up_hands_the_issued_token_to_the_synchronization_secret_as_a_secret(
     stack: ExampleStack, emulator: Emulator, module_tenant: str
 ) -> None:
@@ -104,41 +99,14 @@ def test_up_hands_the_issued_token_to_the_synchronization_secret_as_a_secret(
 def test_rotation_hands_entra_id_the_new_token_before_the_old_is_revoked(
     stack: ExampleStack, clean_emulator: Emulator, module_tenant: str
 ) -> None:
-    emulator = clean_emulator
-    first = stack.up()
-    old_id = first.outputs["scim_token_id"]
-    token_urn = stack.urn(SCIM_TOKEN_TYPE, "entra-id-scim-token")
-    old_token = unwrap(first.resources[token_urn].state["token_value"])
-
-    # What was live at the moment Entra ID's secret got its token.
-    def live_when_entra_id_updates(args: MockResourceArgs) -> Any:
-        if args.typ == SECRET_TYPE:
-            return live_ids(emulator, module_tenant)
-        return None
-
-    stack.mocks = RecordingMocks(on_register=live_when_entra_id_updates)
-    # Time passes: the token now expires in 20 days, inside the 30-day rotation window.
-    in_twenty_days = datetime.now(timezone.utc) + timedelta(days=20)
-    stack.state.resources[token_urn].outputs["expires_at"] = in_twenty_days.strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
+    assert_rotation_hands_over(
+        stack,
+        clean_emulator,
+        module_tenant,
+        "entra-id-scim-token",
+        SECRET_TYPE,
+        lambda secret: credential(secret, "SecretToken"),
     )
-    emulator.clear_requests()
-    result = stack.up()
-
-    assert result.steps == [
-        ("replace", token_urn, ("expires_at",)),
-        ("delete-replaced", token_urn),
-    ]
-    new_id = result.outputs["scim_token_id"]
-    [secret] = stack.mocks.of_type(SECRET_TYPE)
-    new_token, token_is_secret = credential(secret, "SecretToken")
-    assert token_is_secret
-    assert new_token != old_token
-    assert {old_id, new_id} <= secret.seen
-    assert old_id not in live_ids(emulator, module_tenant)
-    assert emulator.scim_get_users(old_token).status_code == 401
-    assert emulator.scim_get_users(new_token).status_code == 200
-    assert len(tenant_posts(emulator, module_tenant)) == 1
 
 
 def test_the_template_id_comes_from_config(stack: ExampleStack) -> None:

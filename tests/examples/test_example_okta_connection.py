@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any
-
 import pytest
-from pulumi.runtime import MockResourceArgs
 
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.host import HostPool, is_secret, unwrap
@@ -14,7 +10,8 @@ from tests.examples.support import (
     OKTA_CONNECTION_TYPE,
     SCIM_TOKEN_TYPE,
     ExampleStack,
-    RecordingMocks,
+    assert_rotation_hands_over,
+    live_ids,
     secret_at,
     tenant_posts,
 )
@@ -39,10 +36,6 @@ def stack(emulator: Emulator, host: HostPool, module_tenant: str) -> ExampleStac
         host,
         config={"tenantId": module_tenant, "oktaAppId": OKTA_APP_ID, "scimBaseUrl": SCIM_BASE_URL},
     )
-
-
-def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
-    return {t["id"] for t in emulator.list_tokens(tenant_id)}
 
 
 def test_up_issues_a_token_and_hands_it_to_okta_as_a_secret(
@@ -78,44 +71,14 @@ def test_up_issues_a_token_and_hands_it_to_okta_as_a_secret(
 def test_rotation_hands_okta_the_new_token_before_the_old_is_revoked(
     stack: ExampleStack, clean_emulator: Emulator, module_tenant: str
 ) -> None:
-    emulator = clean_emulator
-    first = stack.up()
-    old_id = first.outputs["scim_token_id"]
-    token_urn = stack.urn(SCIM_TOKEN_TYPE, "okta-scim-token")
-    old_token = unwrap(first.resources[token_urn].state["token_value"])
-
-    # What was live at the moment Okta's connection got its token.
-    def live_when_okta_updates(args: MockResourceArgs) -> Any:
-        if args.typ == OKTA_CONNECTION_TYPE:
-            return live_ids(emulator, module_tenant)
-        return None
-
-    stack.mocks = RecordingMocks(on_register=live_when_okta_updates)
-    # Time passes: the token now expires in 20 days, inside the 30-day rotation window.
-    in_twenty_days = datetime.now(timezone.utc) + timedelta(days=20)
-    stack.state.resources[token_urn].outputs["expires_at"] = in_twenty_days.strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
+    assert_rotation_hands_over(
+        stack,
+        clean_emulator,
+        module_tenant,
+        "okta-scim-token",
+        OKTA_CONNECTION_TYPE,
+        lambda connection: secret_at(connection.inputs, "profile", "token"),
     )
-    emulator.clear_requests()
-    result = stack.up()
-
-    assert result.steps == [
-        ("replace", token_urn, ("expires_at",)),
-        ("delete-replaced", token_urn),
-    ]
-    new_id = result.outputs["scim_token_id"]
-    assert new_id != old_id
-    [connection] = stack.mocks.of_type(OKTA_CONNECTION_TYPE)
-    new_token, secret = secret_at(connection.inputs, "profile", "token")
-    assert secret
-    assert new_token != old_token
-    # Okta got the new token while the old one was still live: the provisioning never broke.
-    assert {old_id, new_id} <= connection.seen
-    # Only then was the old token revoked.
-    assert old_id not in live_ids(emulator, module_tenant)
-    assert emulator.scim_get_users(old_token).status_code == 401
-    assert emulator.scim_get_users(new_token).status_code == 200
-    assert len(tenant_posts(emulator, module_tenant)) == 1
 
 
 def test_a_second_up_keeps_the_token_and_okta_keeps_the_same_value(
