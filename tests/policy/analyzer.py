@@ -27,23 +27,21 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import subprocess
 import sys
-import tempfile
-import threading
 from collections.abc import Mapping
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc, plugin_pb2
 from pulumi.runtime.sync_await import _sync_await
+
+from localskills_pulumi.testing.process import PluginProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY_PACK = ROOT / "policy"
@@ -226,8 +224,7 @@ class PolicyPackProcess:
         self.rpc_timeout = rpc_timeout
         self.engine = _RecordingEngine()
         self._engine_server: Any = None
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._stderr: IO[bytes] | None = None
+        self._plugin: PluginProcess | None = None
         self._channel: Any = None
         self._stub: Any = None
         self.configured: dict[str, PolicyConfig] | None = None
@@ -259,27 +256,20 @@ class PolicyPackProcess:
         engine_port = self._engine_server.add_insecure_port("127.0.0.1:0")
         self._engine_server.start()
 
-        self._stderr = tempfile.TemporaryFile(prefix="policy-pack-", suffix=".stderr")  # noqa: SIM115
-        self._proc = subprocess.Popen(
+        self._plugin = PluginProcess(
             self.command(f"127.0.0.1:{engine_port}"),
-            cwd=self.pack,
             env=self.environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
+            cwd=self.pack,
+            name="policy pack",
+            start_timeout=self.start_timeout,
+            stop_timeout=10.0,
         )
-        lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._drain, args=(self._proc, lines), daemon=True).start()
         try:
-            first = lines.get(timeout=self.start_timeout)
-        except queue.Empty:
-            first = None
-        if first is None or not first.strip().isdigit():
+            port = self._plugin.start_process()
+        except RuntimeError:
             self.stop()
-            raise RuntimeError(
-                f"policy pack printed no port (first line {first!r}); stderr:\n{self.stderr_text()}"
-            )
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{int(first)}")
+            raise
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(self._channel).result(timeout=self.start_timeout)
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         self._call(
@@ -294,39 +284,20 @@ class PolicyPackProcess:
         )
         return self
 
-    @staticmethod
-    def _drain(proc: subprocess.Popen[bytes], lines: queue.Queue[str | None]) -> None:
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            lines.put(raw.decode(errors="replace").rstrip("\n"))
-        lines.put(None)
-
     def stop(self) -> None:
         """Close the channel, end the pack (terminate, then kill) and the engine server."""
         if self._channel is not None:
             self._channel.close()
             self._channel = self._stub = None
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
-            if proc.stdout is not None:
-                proc.stdout.close()
+        if self._plugin is not None:
+            self._plugin.stop_process()
         if self._engine_server is not None:
             self._engine_server.stop(None)
             self._engine_server = None
 
     def close(self) -> None:
-        """:meth:`stop`, and drop the captured stderr."""
+        """:meth:`stop`; what the pack wrote to stderr stays readable."""
         self.stop()
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
 
     def __enter__(self) -> PolicyPackProcess:
         return self.start()
@@ -340,10 +311,8 @@ class PolicyPackProcess:
         self.close()
 
     def stderr_text(self) -> str:
-        if self._stderr is None:
-            return ""
-        self._stderr.seek(0)
-        return self._stderr.read().decode(errors="replace")
+        """What the pack wrote to stderr so far."""
+        return self._plugin.stderr_text() if self._plugin is not None else ""
 
     def _call(self, method: str, request: Any) -> Any:
         if self._stub is None:
