@@ -16,9 +16,10 @@ def plugin(code: str, **options: float) -> PluginProcess:
 
 
 def test_the_port_on_the_first_line_is_read_and_stderr_is_kept_after_the_stop() -> None:
+    # stderr before the port line, so it is written by the time the port is read.
     process = plugin(
-        "import sys, time; print('4242', flush=True); print('ready', file=sys.stderr, "
-        "flush=True); print('more'); sys.stdout.flush(); time.sleep(60)"
+        "import sys, time; print('ready', file=sys.stderr, flush=True); print('4242', "
+        "flush=True); print('more', flush=True); time.sleep(60)"
     )
     assert process.start_process() == 4242
     assert process.running
@@ -29,7 +30,11 @@ def test_the_port_on_the_first_line_is_read_and_stderr_is_kept_after_the_stop() 
 
 
 def test_a_plugin_that_prints_no_port_fails_naming_it_its_line_and_its_stderr() -> None:
-    process = plugin("import sys; print('listening'); print('boom', file=sys.stderr); sys.exit(3)")
+    # stderr first: the parent reads the first line, and the stderr then, as soon as it comes.
+    process = plugin(
+        "import sys; print('boom', file=sys.stderr, flush=True); print('listening', flush=True);"
+        " sys.exit(3)"
+    )
     with pytest.raises(RuntimeError) as raised:
         process.start_process()
     message = str(raised.value)
