@@ -234,9 +234,7 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
     """True when the request certainly never reached the server."""
     if isinstance(exc, requests.ConnectTimeout):
         return True
-    cause = exc.args[0] if exc.args else None
-    reason = cause.reason if isinstance(cause, MaxRetryError) else cause
-    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+    return isinstance(_root_cause(exc), (NewConnectionError, ConnectTimeoutError))
 
 
 def _root_cause(exc: BaseException) -> BaseException:
