@@ -48,7 +48,7 @@ class PluginProcess:
         stop_timeout: float = 5.0,
     ) -> None:
         self.command = list(command)
-        self.env = dict(os.environ if env is None else env)
+        self._env = None if env is None else dict(env)
         self.cwd = cwd
         self.name = name
         self.start_timeout = start_timeout
@@ -61,8 +61,8 @@ class PluginProcess:
         self._stdout_lines: list[str] = []
 
     def environment(self) -> dict[str, str]:
-        """The environment the process starts with."""
-        return dict(self.env)
+        """The environment the process starts with: ``env``, or this process's at the start."""
+        return dict(os.environ if self._env is None else self._env)
 
     def start_process(self) -> int:
         """Start the process and return the port it serves on."""
