@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/venv.sh
 ensure_venv requirements-dev.txt
+compile_project
 exec "${VENV:-.venv}/bin/python" scripts/test_repeat.py "$@"

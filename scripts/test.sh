@@ -6,10 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/venv.sh
 ensure_venv requirements-dev.txt
-# Where PYTHONDONTWRITEBYTECODE is set, each process the suite starts (some 400 provider hosts,
-# emulators, CLI runs) would compile the package from source again: compile it once, here.
-"${VENV:-.venv}/bin/python" -m compileall -q -j 0 localskills_pulumi tests benchmarks examples scripts >/dev/null \
-    || true # pytest reports whatever does not compile
+compile_project
 status=0
 "${VENV:-.venv}/bin/python" -m pytest -q "$@" || status=$?
 if [ "$status" -eq 5 ]; then

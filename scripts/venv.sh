@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a virtualenv has what a script needs: `bash scripts/venv.sh REQUIREMENTS_FILE`, or
-# sourced by the other scripts (`. scripts/venv.sh; ensure_venv requirements.txt`).
+# sourced by the other scripts (`. scripts/venv.sh; ensure_venv requirements.txt`), which can
+# then `compile_project` too.
 #
 # The virtualenv is $VENV (default .venv). It is created when missing. The requirement file is
 # installed (after an upgrade of pip) unless the virtualenv holds a stamp for its current
@@ -86,6 +87,15 @@ PY
     while read -r stamp digest; do
         echo "$digest" >"$stamps/$stamp"
     done <<<"$digests"
+}
+
+# Compiles the project's Python once, into its __pycache__ directories. Where
+# PYTHONDONTWRITEBYTECODE is set, each process a test run starts (some 400 provider hosts,
+# emulators, CLI runs) would otherwise compile the package from source again. Whatever does not
+# compile, pytest reports.
+compile_project() {
+    "${VENV:-.venv}/bin/python" -m compileall -q -j 0 localskills_pulumi tests benchmarks examples \
+        scripts >/dev/null || true
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
