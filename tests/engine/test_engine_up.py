@@ -1,0 +1,70 @@
+"""`pulumi up`, `preview` and `destroy` through the real CLI, against the emulator."""
+
+from __future__ import annotations
+
+from localskills_pulumi.testing.emulator import Emulator
+from tests.engine.cli import live_ids, output, state_ids, tenant_requests
+from tests.engine.conftest import MakeProject
+
+ONE_TOKEN = """
+import pulumi
+from localskills_pulumi import ScimToken
+
+config = pulumi.Config()
+token = ScimToken("okta", tenant_id=config.require("tenant"), name=config.get("name") or "Okta",
+                  expires_in_days=30)
+pulumi.export("token_id", token.token_id)
+pulumi.export("token_value", token.token_value)
+"""
+
+
+def test_up_creates_one_token_and_a_second_up_sends_no_post(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    project = make_project(ONE_TOKEN)
+    project.run("config", "set", "tenant", tenant_id)
+
+    first = project.up()
+    assert "2 created" in output(first)  # the stack and the token
+    assert live_ids(clean_emulator, tenant_id) == state_ids(project)
+    assert len(state_ids(project)) == 1
+
+    clean_emulator.clear_requests()
+    second = project.run("up", "--yes")
+    assert "2 unchanged" in output(second)
+    assert [m for m, _ in tenant_requests(clean_emulator, tenant_id) if m == "POST"] == []
+
+
+def test_preview_with_an_unknown_input_plans_both_tokens_and_sends_no_post(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    project = make_project(
+        """
+        import pulumi
+        from localskills_pulumi import ScimToken
+
+        tenant = pulumi.Config().require("tenant")
+        first = ScimToken("first", tenant_id=tenant, name="first")
+        ScimToken("second", tenant_id=tenant, name=first.token_id.apply(lambda i: f"after {i}"))
+        """
+    )
+    project.run("config", "set", "tenant", tenant_id)
+
+    preview = project.run("preview")
+
+    assert "+ 3 to create" in output(preview)
+    assert [m for m, _ in tenant_requests(clean_emulator, tenant_id) if m == "POST"] == []
+    assert live_ids(clean_emulator, tenant_id) == set()
+
+
+def test_destroy_revokes_every_token(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    project = make_project(ONE_TOKEN)
+    project.run("config", "set", "tenant", tenant_id)
+    project.up()
+
+    project.run("destroy", "--yes")
+
+    assert live_ids(clean_emulator, tenant_id) == set()
+    assert project.resources() == []
