@@ -17,7 +17,13 @@ MakeProject = Callable[..., Project]
 def make_project(tmp_path: Path, clean_emulator: Emulator) -> MakeProject:
     """``make_project(program, name=...)``: a project of its own folder under ``tmp_path``."""
 
-    def make(program: str, *, name: str = "engine-test", folder: str = "project") -> Project:
-        return Project(tmp_path / folder, clean_emulator, program, name=name)
+    def make(
+        program: str,
+        *,
+        name: str = "engine-test",
+        folder: str = "project",
+        emulator: Emulator | None = None,
+    ) -> Project:
+        return Project(tmp_path / folder, emulator or clean_emulator, program, name=name)
 
     return make
