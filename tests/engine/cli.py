@@ -80,9 +80,7 @@ class Project:
         self.emulator = emulator
         self.env = cli_environment(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "Pulumi.yaml").write_text(
-            f"name: {name}\nruntime: python\n", encoding="utf-8"
-        )
+        (folder / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n", encoding="utf-8")
         self.write_program(program)
         self.run("stack", "init", "dev")
         self.run("config", "set", "--secret", "localskills:apiToken", emulator.api_token)

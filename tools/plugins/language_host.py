@@ -27,7 +27,7 @@ class ProjectLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(lambda: None)
 
-    def Run(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC's name)
+    def Run(self, request: Any, context: Any) -> Any:
         folder = os.path.join(request.pwd or os.getcwd(), request.program or ".")
         main = folder if folder.endswith(".py") else os.path.join(folder, "__main__.py")
         os.chdir(request.pwd or os.getcwd())
