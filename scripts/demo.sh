@@ -16,6 +16,7 @@ demo_api_token="lsk_0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab
 ensure_venv requirements.txt
 
 mkdir -p -m 700 "$demo"
+demo_path=$(cd "$demo" && pwd)
 echo "==> starting the localskills emulator (demo seed: tenant 'engineering')"
 # The last run's URL must go first: the wait below would read it before the new emulator's
 # output truncates the file.
@@ -35,8 +36,15 @@ echo "    $base_url"
 export LOCALSKILLS_API_TOKEN=$demo_api_token LOCALSKILLS_BASE_URL=$base_url
 
 if command -v pulumi >/dev/null 2>&1; then
-    export PULUMI_BACKEND_URL="file://$root/$demo/state" PULUMI_CONFIG_PASSPHRASE=demo
-    mkdir -p "$demo/state"
+    export PULUMI_BACKEND_URL="file://$demo_path/state" PULUMI_CONFIG_PASSPHRASE=demo
+    mkdir -p "$demo_path/state" "$demo_path/project"
+    # The stack's config file (Pulumi.demo.yaml) is written beside Pulumi.yaml: so that the
+    # checkout stays clean, the program runs from a copy in $demo/project, with this
+    # virtualenv.
+    case $venv in /*) venv_path=$venv ;; *) venv_path=$root/$venv ;; esac
+    sed "s|virtualenv: .venv|virtualenv: $venv_path|" Pulumi.yaml >"$demo_path/project/Pulumi.yaml"
+    cp __main__.py "$demo_path/project/"
+    cd "$demo_path/project"
     pulumi stack select --create demo >/dev/null
     pulumi config set tenantId engineering
     echo "==> pulumi up"
@@ -44,6 +52,7 @@ if command -v pulumi >/dev/null 2>&1; then
     echo "==> pulumi stack output (the token stays masked)"
     pulumi stack output
     token=$(pulumi stack output scim_token --show-secrets)
+    cd "$root"
 else
     cat <<'MSG'
 ==> The Pulumi CLI is not installed. Get it with the installer from
