@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from localskills_pulumi.testing.emulator import Emulator
-from tests.engine.cli import TYPE, Project, live_ids, output, state_ids, tenant_requests
+from tests.engine.cli import TYPE, live_ids, output, state_ids, tenant_requests
 from tests.engine.conftest import MakeProject
 
 DECLARED = """
