@@ -28,7 +28,7 @@ from pulumi.dynamic import (
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
 from .client import LocalskillsClient
-from .errors import AdoptionError, InputError, LocalskillsError, TenantNotFoundError
+from .errors import AdoptionError, ConfigError, InputError, LocalskillsError, TenantNotFoundError
 from .listings import TenantListings, TokenFinder
 from .model import (
     IMPORT_ID,
@@ -51,6 +51,8 @@ from .settings import (
     Settings,
     check_liveness_setting,
     resolve_settings,
+    unknown_config_keys,
+    unknown_environment_variables,
 )
 
 __all__ = ["HOST_WORKERS", "ProviderRuntime", "ScimTokenProvider"]
@@ -106,6 +108,8 @@ class ScimTokenProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the stack configuration; credentials are resolved on first use."""
         self._config = {key: req.config.get(key) for key in CONFIG_KEYS}
+        # pulumi.dynamic.Config offers no listing of its keys; its raw dict is all of them.
+        self._config_problem = unknown_config_keys(vars(req.config).get("_props") or {})
 
     def build_runtime(self, settings: Settings) -> ProviderRuntime:
         """Build the client and the listing cache from the resolved settings; called once per
@@ -121,16 +125,25 @@ class ScimTokenProvider(ResourceProvider):
             with _RUNTIME_LOCK:
                 runtime = self.__dict__.get("_runtime_state")
                 if runtime is None:
+                    self._refuse_unknown_config()
+                    for warning in unknown_environment_variables():
+                        print(f"localskills-pulumi: warning: {warning}", file=sys.stderr)
                     settings = resolve_settings(config=self.__dict__.get("_config", {}))
                     runtime = self.build_runtime(settings)
                     self.__dict__["_runtime_state"] = runtime
         return runtime
+
+    def _refuse_unknown_config(self) -> None:
+        problem: str | None = self.__dict__.get("_config_problem")
+        if problem:
+            raise ConfigError(problem)
 
     # -- the CRUD contract -----------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs before any request; the import marker may not ride a replacement."""
         _RUN.checked()
+        self._refuse_unknown_config()
         failures = [CheckFailure(prop, reason) for prop, reason in validate_inputs(news)]
         if news.get(IMPORT_ID) is not None and _managed(olds):
             changed = changed_inputs(olds, news)

@@ -19,6 +19,7 @@ stack config                  environment                             default   
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 from collections.abc import Mapping
@@ -38,6 +39,8 @@ __all__ = [
     "check_liveness_setting",
     "resolve_credentials",
     "resolve_settings",
+    "unknown_config_keys",
+    "unknown_environment_variables",
 ]
 
 DEFAULT_BASE_URL = "https://localskills.sh"
@@ -64,6 +67,16 @@ ENV_REQUEST_TIMEOUT = "LOCALSKILLS_REQUEST_TIMEOUT"
 ENV_MAX_RETRIES = "LOCALSKILLS_MAX_RETRIES"
 ENV_LISTING_CACHE = "LOCALSKILLS_LISTING_CACHE_SECONDS"
 ENV_CHECK_LIVENESS = "LOCALSKILLS_CHECK_LIVENESS"
+
+ENV_KEYS = (
+    ENV_API_TOKEN,
+    ENV_BASE_URL,
+    ENV_REQUEST_TIMEOUT,
+    ENV_MAX_RETRIES,
+    ENV_LISTING_CACHE,
+    ENV_CHECK_LIVENESS,
+)
+"""Every environment variable the package reads."""
 
 DEFAULT_REQUEST_TIMEOUT = 30.0
 MAX_REQUEST_TIMEOUT = 600.0
@@ -264,6 +277,39 @@ def resolve_credentials(
         token_source=source,
         refused_hint=refused_hint,
     )
+
+
+def _closest(name: str, known: tuple[str, ...]) -> str:
+    """`` (did you mean X?)`` for the known name closest to ``name``, case ignored, or ``""``."""
+    by_lower = {k.lower(): k for k in known}
+    match = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean {by_lower[match[0]]}?)" if match else ""
+
+
+def unknown_config_keys(config: Mapping[str, Any]) -> str | None:
+    """What is wrong with the ``localskills:`` keys of a stack config that the package does
+    not read, or ``None``: a misspelt key (``localskills:baseURL``) would otherwise be ignored
+    and the API token sent to the default base URL."""
+    unknown = sorted(k for k in config if k.startswith("localskills:") and k not in CONFIG_KEYS)
+    if not unknown:
+        return None
+    named = "; ".join(f"{key}{_closest(key, CONFIG_KEYS)}" for key in unknown)
+    return (
+        f"unknown stack config key {named}: remove it (`pulumi config rm {unknown[0]}`) and "
+        f"set the right key; the keys localskills-pulumi reads are {', '.join(CONFIG_KEYS)}."
+    )
+
+
+def unknown_environment_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One warning per ``LOCALSKILLS_*`` variable of the environment that the package does not
+    read, naming the closest one it does."""
+    env = os.environ if environ is None else environ
+    return [
+        f"the environment variable {name} is not one localskills-pulumi reads"
+        f"{_closest(name, ENV_KEYS)}; it is ignored."
+        for name in sorted(env)
+        if name.startswith("LOCALSKILLS_") and name not in ENV_KEYS
+    ]
 
 
 def base_url_problem(url: str) -> str | None:

@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 ensure_venv requirements-dev.txt
 compile_project
 # The real-engine tier (tests/engine/) runs the Pulumi CLI: built once from tools/pulumi/.
-LOCALSKILLS_PULUMI_CLI=$(bash scripts/pulumi-cli.sh | tail -n 1)
-export LOCALSKILLS_PULUMI_CLI
+TEST_PULUMI_CLI=$(bash scripts/pulumi-cli.sh | tail -n 1)
+export TEST_PULUMI_CLI
 status=0
 "${VENV:-.venv}/bin/python" -m pytest -q "$@" || status=$?
 if [ "$status" -eq 5 ]; then

@@ -31,10 +31,10 @@ COMMAND_TIMEOUT = 300  # seconds; a hung CLI fails its test instead of the run
 
 
 def cli_path() -> Path:
-    """The CLI the tests run: ``LOCALSKILLS_PULUMI_CLI`` (set by scripts/test.sh), else this
+    """The CLI the tests run: ``TEST_PULUMI_CLI`` (set by scripts/test.sh), else this
     checkout's build, else a ``pulumi`` on PATH; none of them fails the test with the command
     that builds one (it is never skipped)."""
-    named = os.environ.get("LOCALSKILLS_PULUMI_CLI")
+    named = os.environ.get("TEST_PULUMI_CLI")
     if named:
         return Path(named)
     if BUILT_CLI.is_file():

@@ -44,7 +44,7 @@ class CallLog:
 
     def env(self, pythonpath: str) -> dict[str, str]:
         return {
-            "LOCALSKILLS_CALL_LOG": str(self.path),
+            "TEST_PROVIDER_CALL_LOG": str(self.path),
             "PYTHONPATH": os.pathsep.join(p for p in (str(RECORDER), pythonpath) if p),
         }
 

@@ -68,3 +68,31 @@ def test_destroy_revokes_every_token(
 
     assert live_ids(clean_emulator, tenant_id) == set()
     assert project.resources() == []
+
+
+def test_a_misspelt_config_key_fails_the_preview_naming_the_right_one_before_any_request(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    project = make_project(ONE_TOKEN)
+    project.run("config", "set", "tenant", tenant_id)
+    project.run("config", "set", "localskills:baseURL", clean_emulator.base_url)
+
+    for command in (["preview"], ["up", "--yes", "--skip-preview"]):
+        done = project.run(*command, check=False)
+        assert done.returncode != 0
+        assert "unknown stack config key localskills:baseURL" in output(done)
+        assert "did you mean localskills:baseUrl?" in output(done)
+    assert tenant_requests(clean_emulator, tenant_id) == []
+
+
+def test_an_unknown_localskills_environment_variable_is_a_warning(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    project = make_project(ONE_TOKEN)
+    project.run("config", "set", "tenant", tenant_id)
+
+    done = project.run("up", "--yes", env={"LOCALSKILLS_BASEURL": "http://127.0.0.1:1"})
+
+    assert "LOCALSKILLS_BASEURL is not one localskills-pulumi reads" in output(done)
+    assert "did you mean LOCALSKILLS_BASE_URL?" in output(done)
+    assert len(live_ids(clean_emulator, tenant_id)) == 1

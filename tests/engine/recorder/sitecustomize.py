@@ -1,7 +1,7 @@
 """Records the provider calls a dynamic provider host receives, for the tests that hold the
 stand-in engine to the real one (tests/engine/test_engine_fidelity.py).
 
-On ``PYTHONPATH`` with ``LOCALSKILLS_CALL_LOG`` set, every Python process of the run loads it at
+On ``PYTHONPATH`` with ``TEST_PROVIDER_CALL_LOG`` set, every Python process of the run loads it at
 start; it wraps ``grpc.server`` so that each ResourceProvider call a server of the process
 answers is appended to that file as one JSON line (``method`` and the payload's salient parts)
 before it is served. The same recorder sits in the host under the real CLI and under the
@@ -15,7 +15,7 @@ import os
 import threading
 from typing import Any
 
-_LOG = os.environ.get("LOCALSKILLS_CALL_LOG")
+_LOG = os.environ.get("TEST_PROVIDER_CALL_LOG")
 _SERVICE = "/pulumirpc.ResourceProvider/"
 _RECORDED = {"Configure", "Check", "Diff", "Create", "Read", "Update", "Delete"}
 _lock = threading.Lock()
