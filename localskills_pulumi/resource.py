@@ -8,6 +8,7 @@ from typing import Any, overload
 import pulumi
 from pulumi.dynamic import Resource
 
+from ._pickler import pristine_pickler
 from .model import IMPORT_ID, INPUT_NAMES, OUTPUT_NAMES
 from .provider import ScimTokenProvider
 
@@ -234,7 +235,8 @@ class ScimToken(Resource, module="localskills", name="ScimToken"):
             props[IMPORT_ID] = opts.import_
             opts = copy.copy(opts)
             opts.import_ = None
-        super().__init__(ScimTokenProvider(), resource_name, props, opts)
+        with pristine_pickler():  # the SDK's serialize_provider nests wrappers (_pickler.py)
+            super().__init__(ScimTokenProvider(), resource_name, props, opts)
 
     @staticmethod
     def get(
