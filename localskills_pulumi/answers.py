@@ -64,12 +64,19 @@ class Failure(Exception):
     POST (whether the server may have acted, and may still be acting)."""
 
     def __init__(
-        self, error: LocalskillsError, *, reached_server: bool, may_still_run: bool = False
+        self,
+        error: LocalskillsError,
+        *,
+        reached_server: bool,
+        may_still_run: bool = False,
+        retry_after: str | None = None,
     ) -> None:
         super().__init__(str(error))
         self.error = error
         self.reached_server = reached_server
         self.may_still_run = may_still_run
+        self.retry_after = retry_after
+        """The answer's ``Retry-After``, if it had one: how long the server asked us to wait."""
 
 
 def read_envelope(
@@ -104,14 +111,20 @@ def read_envelope(
             )
         else:
             error = error_for(operation, tenant_id, status, text, credentials, enveloped=False)
-        raise Failure(error, reached_server=status < 400 or status >= 500)
+        raise Failure(
+            error,
+            reached_server=status < 400 or status >= 500,
+            retry_after=answer.headers.get("Retry-After"),
+        )
     if status >= 400 or envelope.get("success") is not True:
         raw = envelope.get("error")
         message = redact(raw if isinstance(raw, str) else "no error message", credentials.api_token)
         error = error_for(
             operation, tenant_id, status, snippet(message), credentials, enveloped=True
         )
-        raise Failure(error, reached_server=status >= 500)
+        raise Failure(
+            error, reached_server=status >= 500, retry_after=answer.headers.get("Retry-After")
+        )
     return status, envelope.get("data")
 
 

@@ -277,6 +277,7 @@ class LocalskillsClient:
                 else:
                     self._orphans.issued(issued.id)
                     return issued
+            failed_at = time.monotonic()
             revoked += self._orphans.search(key, started, operation, ambiguous.may_still_run)
             if attempt == attempts:
                 raise with_note(
@@ -285,7 +286,11 @@ class LocalskillsClient:
                     f"token it may have created was looked for and revoked ({revoked} revoked), "
                     "so none is left that nobody holds.",
                 ) from None
-            time.sleep(self._retry.backoff_before(attempt))
+            # A Retry-After the server sent is honoured as on every other path (capped);
+            # the search since the failure counts towards it.
+            asked = self._retry.parse_retry_after(ambiguous.retry_after or "")
+            wait = asked or self._retry.backoff_before(attempt)
+            time.sleep(max(0.0, wait - (time.monotonic() - failed_at) if asked else wait))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def delete_scim_token(self, tenant_id: str, token_id: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -272,3 +273,19 @@ def test_deadlines_of_many_requests_share_one_watchdog_thread(
         client.list_scim_tokens(tenant_id)
     assert deadline_threads() == 1
     assert threading.active_count() <= before + 1
+
+
+def test_an_ambiguous_create_answered_with_retry_after_waits_that_long_before_the_next_post(
+    clean_emulator: Emulator, tenant_id: str
+) -> None:
+    clean_emulator.add_faults(
+        [{"method": "POST", "action": "commit_then_status", "status": 503, "retry_after": 1}]
+    )
+    with make_client(clean_emulator) as client:  # backoff 0.05 s: only Retry-After waits 1 s
+        started = time.monotonic()
+        issued = client.create_scim_token(tenant_id, "Okta", 30)
+        waited = time.monotonic() - started
+
+    assert waited >= 1.0  # the server asked for 1 s
+    assert [m for m, _ in api_calls(clean_emulator)].count("POST") == 2
+    assert live_ids(clean_emulator, tenant_id) == {issued.id}  # the orphan was revoked
