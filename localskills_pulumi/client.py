@@ -277,6 +277,7 @@ class LocalskillsClient:
                 else:
                     self._orphans.issued(issued.id)
                     return issued
+                self._orphans.ambiguous(key)
             failed_at = time.monotonic()
             revoked += self._orphans.search(key, started, operation, ambiguous.may_still_run)
             if attempt == attempts:

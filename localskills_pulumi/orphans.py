@@ -7,10 +7,17 @@ revokes one that a sibling create of this client is still being answered with: p
 ``(tenant, name)`` it counts the POSTs in flight, and a search waits for them (each ends within
 its deadline) and holds back new ones. It knows the API only through the two functions it is
 handed.
+
+Across processes (another stack, a second CI job) nothing in a listing tells another client's
+fresh token from our orphan: the API has no idempotency key. So a search revokes only when the
+candidates are no more than this client's own ambiguous POSTs awaiting their search; otherwise
+it revokes none and warns, naming them (a reported orphan can be revoked by hand; another
+stack's revoked credential is an outage).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import Counter
@@ -59,6 +66,7 @@ class OrphanSearch:
         self._creates = threading.Condition()
         self._in_flight: Counter[Key] = Counter()
         self._searching: set[Key] = set()
+        self._ambiguous: Counter[Key] = Counter()
         self._issued: set[str] = set()
 
     @contextmanager
@@ -77,6 +85,12 @@ class OrphanSearch:
                 if self._in_flight[key] <= 0:
                     del self._in_flight[key]
                 self._creates.notify_all()
+
+    def ambiguous(self, key: Key) -> None:
+        """A POST of ``key`` failed ambiguously; call it inside its slot, so that a search of a
+        sibling counts it before the slot is left. Its :meth:`search` closes it."""
+        with self._creates:
+            self._ambiguous[key] += 1
 
     def issued(self, token_id: str) -> None:
         """A token handed back to a caller: no search ever revokes it."""
@@ -105,15 +119,22 @@ class OrphanSearch:
             deadline = time.monotonic() + (self._timeout if may_still_run else 0.0)
             while True:
                 revoked = self._revoke_candidates(key, started, operation)
+                if revoked is None:
+                    return 0
                 if revoked or time.monotonic() >= deadline:
                     return revoked
                 time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
         finally:
             with self._creates:
                 self._searching.discard(key)
+                self._ambiguous[key] -= 1
+                if self._ambiguous[key] <= 0:
+                    del self._ambiguous[key]
                 self._creates.notify_all()
 
-    def _revoke_candidates(self, key: Key, started: float, operation: str) -> int:
+    def _revoke_candidates(self, key: Key, started: float, operation: str) -> int | None:
+        """How many candidates were revoked; ``None`` when there were more than this client's
+        ambiguous POSTs, so that none was (and a warning names them)."""
         tenant_id, name = key
         try:
             tokens = self._list(tenant_id)
@@ -131,6 +152,7 @@ class OrphanSearch:
         high = datetime.now(timezone.utc) + offset + slack
         with self._creates:
             issued = set(self._issued)
+            ours = max(1, self._ambiguous[key])
         candidates = [
             token
             for token in tokens
@@ -143,6 +165,20 @@ class OrphanSearch:
                 "than this client can have made: none was revoked. List the tenant's tokens "
                 "and revoke the ones nobody holds."
             )
+        if len(candidates) > ours:
+            ids = ", ".join(token.id for token in candidates)
+            print(
+                f"localskills-pulumi: warning: {operation}: the request may have reached the "
+                f"server, and tenant {tenant_id!r} lists {len(candidates)} tokens named "
+                f"{name!r} created within seconds of it ({ids}), more than the {ours} this "
+                "process may have made: another client (a second stack, a CI job) is creating "
+                "the same name, and nothing tells its token from ours, so none was revoked. One "
+                "of them may be held by nobody: compare them with your stacks' state "
+                "(`localskills-pulumi tokens list`) and revoke the orphan in the console.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return None
         revoked = 0
         for token in candidates:
             try:

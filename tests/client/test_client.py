@@ -289,3 +289,22 @@ def test_an_ambiguous_create_answered_with_retry_after_waits_that_long_before_th
     assert waited >= 1.0  # the server asked for 1 s
     assert [m for m, _ in api_calls(clean_emulator)].count("POST") == 2
     assert live_ids(clean_emulator, tenant_id) == {issued.id}  # the orphan was revoked
+
+
+def test_an_ambiguous_create_never_revokes_another_clients_fresh_token_of_the_same_name(
+    clean_emulator: Emulator, tenant_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other_stack = clean_emulator.create_token(tenant_id, "Okta", 30)["id"]  # seconds before
+    clean_emulator.add_faults([{"method": "POST", "action": "commit_then_status", "status": 503}])
+
+    with make_client(clean_emulator) as client:
+        issued = client.create_scim_token(tenant_id, "Okta", 30)
+
+    live = live_ids(clean_emulator, tenant_id)
+    assert other_stack in live and issued.id in live
+    assert len(live) == 3  # the other stack's, ours, and the reported orphan
+    (orphan,) = live - {other_stack, issued.id}
+    warning = capsys.readouterr().err
+    assert "none was revoked" in warning
+    assert other_stack in warning and orphan in warning
+    assert [m for m, _ in api_calls(clean_emulator)].count("DELETE") == 0
