@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from pulumi.dynamic import (
@@ -28,6 +28,7 @@ from pulumi.dynamic import (
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
 from .client import LocalskillsClient
+from .diagnostics import warn
 from .errors import AdoptionError, ConfigError, InputError, LocalskillsError, TenantNotFoundError
 from .listings import TenantListings, TokenFinder
 from .model import (
@@ -42,6 +43,7 @@ from .model import (
     validate_inputs,
     whole_number,
 )
+from .records import parse_timestamp
 from .settings import (
     CONFIG_KEYS,
     CONFIG_LISTING_CACHE,
@@ -127,7 +129,7 @@ class ScimTokenProvider(ResourceProvider):
                 if runtime is None:
                     self._refuse_unknown_config()
                     for warning in unknown_environment_variables():
-                        print(f"localskills-pulumi: warning: {warning}", file=sys.stderr)
+                        warn(warning)
                     settings = resolve_settings(config=self.__dict__.get("_config", {}))
                     runtime = self.build_runtime(settings)
                     self.__dict__["_runtime_state"] = runtime
@@ -172,11 +174,16 @@ class ScimTokenProvider(ResourceProvider):
             # which the rotation window is judged.
             if self._revoked(id_):
                 replaces.append("token_id")
+                # The CLI shows such a replacement with no reason (the host sends no detailed
+                # diff, and no input changed): this warning is the reason.
+                warn(f"SCIM token {id_} was revoked outside Pulumi: replacing it.")
             else:
                 rotate = news.get("rotate_before_days")
                 expires_at = olds.get("expires_at")
-                if not is_unknown(rotate) and rotation_due(expires_at, rotate, self._now()):
+                now = self._now()
+                if not is_unknown(rotate) and rotation_due(expires_at, rotate, now):
                     replaces.append("expires_at")
+                    warn(_rotation_reason(id_, expires_at, rotate, now))
         _RUN.diffed(id_, kept=not replaces)
         return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
 
@@ -199,13 +206,10 @@ class ScimTokenProvider(ResourceProvider):
             return self._runtime().listings.find(tenant_id, token_id) is None
         except LocalskillsError as exc:
             if _RUN.turn_liveness_off(tenant_id):
-                print(
-                    f"localskills-pulumi: warning: could not list the SCIM tokens of tenant "
-                    f"{tenant_id!r} to check that they are still live ({exc}). Planning no "
-                    "replacement for a token revoked outside Pulumi in this tenant; run "
-                    "`pulumi refresh` once the API answers.",
-                    file=sys.stderr,
-                    flush=True,
+                warn(
+                    f"could not list the SCIM tokens of tenant {tenant_id!r} to check that "
+                    f"they are still live ({exc}). Planning no replacement for a token revoked "
+                    "outside Pulumi in this tenant; run `pulumi refresh` once the API answers."
                 )
             return False
 
@@ -351,6 +355,16 @@ class ScimTokenProvider(ResourceProvider):
                 "options so a new token can be issued."
             )
         return CreateResult(composite_id(tenant_id, record.id), inputs.outputs(record, None))
+
+
+def _rotation_reason(id_: str, expires_at: Any, rotate: Any, now: datetime | None) -> str:
+    left = parse_timestamp(str(expires_at)) - (now or datetime.now(timezone.utc))
+    if left.total_seconds() <= 0:
+        return f"SCIM token {id_} expired at {expires_at}: replacing it."
+    return (
+        f"SCIM token {id_} expires in {left.days} days, at {expires_at} "
+        f"(rotate_before_days={rotate}): rotating it."
+    )
 
 
 def _managed(olds: Mapping[str, Any]) -> bool:

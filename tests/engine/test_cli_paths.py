@@ -213,3 +213,35 @@ def test_twenty_tokens_are_created_and_none_is_revoked(
     assert len(state_ids(project)) == 20
     assert live_ids(clean_emulator, tenant_id) == state_ids(project)
     assert methods(clean_emulator, tenant_id) == ["POST"] * 20
+
+
+def test_a_replacement_the_plan_makes_by_itself_is_a_counted_warning_naming_why(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    project = deployed(make_project, tenant_id)
+    (token_id,) = state_ids(project)
+    assert clean_emulator.delete_token(tenant_id, token_id) == 200
+
+    preview = project.run("preview")
+
+    text = output(preview)
+    assert f"SCIM token {tenant_id}/{token_id} was revoked outside Pulumi: replacing it." in text
+    assert "warning: localskills-pulumi: SCIM token" in text  # a warning the engine counts
+    assert "+-1 to replace" in text
+
+
+def test_an_unlistable_tenant_is_a_warning_and_plans_nothing(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    project = deployed(make_project, tenant_id)
+    project.run("config", "set", "localskills:maxRetries", "0")
+    clean_emulator.add_faults(
+        [{"method": "GET", "path_prefix": f"/api/tenants/{tenant_id}/", "action": "status",
+          "status": 503, "times": 10}]
+    )  # fmt: skip
+
+    preview = project.run("preview")
+
+    assert "could not list the SCIM tokens of tenant" in output(preview)
+    assert "warning: localskills-pulumi: could not list" in output(preview)
+    assert "2 unchanged" in output(preview)
