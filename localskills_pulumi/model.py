@@ -200,6 +200,16 @@ def changed_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
     ]
 
 
+IN_PLACE_INPUTS = ("rotate_before_days",)
+"""Inputs that are settings of the resource, not of the token: a change updates the state in
+place, with no API call. Every other input is the token's own, and replaces it."""
+
+
+def replacing_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """The changed inputs that replace the token (see :data:`IN_PLACE_INPUTS`)."""
+    return [prop for prop in changed_inputs(olds, news) if prop not in IN_PLACE_INPUTS]
+
+
 def rotation_due(
     expires_at: str | None, rotate_before_days: Any, now: datetime | None = None
 ) -> bool:

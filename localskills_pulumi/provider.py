@@ -33,12 +33,14 @@ from .errors import AdoptionError, ConfigError, InputError, LocalskillsError, Te
 from .listings import TenantListings, TokenFinder
 from .model import (
     IMPORT_ID,
+    IN_PLACE_INPUTS,
     ScimTokenInputs,
     changed_inputs,
     composite_id,
     is_unknown,
     normalize_inputs,
     parse_composite_id,
+    replacing_changes,
     rotation_due,
     validate_inputs,
     whole_number,
@@ -148,7 +150,7 @@ class ScimTokenProvider(ResourceProvider):
         self._refuse_unknown_config()
         failures = [CheckFailure(prop, reason) for prop, reason in validate_inputs(news)]
         if news.get(IMPORT_ID) is not None and _managed(olds):
-            changed = changed_inputs(olds, news)
+            changed = replacing_changes(olds, news)
             if changed:
                 failures.append(
                     CheckFailure(
@@ -162,13 +164,15 @@ class ScimTokenProvider(ResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """
-        Every changed input replaces; so does expiry. ``__provider`` and import_ never do.
+        Every changed input of the token replaces it; so does expiry. A changed
+        ``rotate_before_days`` alone is an update in place. ``__provider`` and import_ never
+        change anything.
 
         Never raises on a live token: a refresh calls it on the refreshed state to show drift,
         and a failure there would fail every refresh. (A due rotation with import_ still set is
         refused by ``create``, which would otherwise adopt the token being replaced.)
         """
-        replaces = changed_inputs(olds, news)
+        replaces = replacing_changes(olds, news)
         if not replaces:
             # The liveness listing comes first: its answer's Date gives the server's clock, by
             # which the rotation window is judged.
@@ -185,7 +189,8 @@ class ScimTokenProvider(ResourceProvider):
                     replaces.append("expires_at")
                     warn(_rotation_reason(id_, expires_at, rotate, now))
         _RUN.diffed(id_, kept=not replaces)
-        return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
+        changes = bool(replaces) or bool(changed_inputs(olds, news))
+        return DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
 
     def _revoked(self, id_: str) -> bool:
         """
@@ -265,11 +270,17 @@ class ScimTokenProvider(ResourceProvider):
         )
         return ReadResult(id_, outputs, inputs.as_inputs())
 
-    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        raise RuntimeError(
-            "ScimToken cannot be updated in place: every input forces replacement. "
-            "Reaching update is a bug in localskills-pulumi; please report it."
-        )
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """A new ``rotate_before_days`` (the only input :meth:`diff` updates in place): the
+        state takes it, and nothing is sent to the API."""
+        outputs = {key: value for key, value in olds.items() if key != "__provider"}
+        for prop in IN_PLACE_INPUTS:
+            outputs[prop] = whole_number(news.get(prop))
+        token_value = outputs.get("token_value")
+        if is_rpc_secret(token_value):
+            token_value = unwrap_rpc_secret(token_value)
+        outputs["token_value"] = wrap_rpc_secret(token_value) if token_value is not None else None
+        return UpdateResult(outputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """

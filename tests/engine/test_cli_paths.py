@@ -245,3 +245,35 @@ def test_an_unlistable_tenant_is_a_warning_and_plans_nothing(
     assert "could not list the SCIM tokens of tenant" in output(preview)
     assert "warning: localskills-pulumi: could not list" in output(preview)
     assert "2 unchanged" in output(preview)
+
+
+def test_a_changed_rotate_before_days_updates_in_place_with_no_api_call(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    project = make_project(
+        """
+        import pulumi
+        from localskills_pulumi import ScimToken
+
+        config = pulumi.Config()
+        ScimToken("okta", tenant_id=config.require("tenant"), name="Okta", expires_in_days=30,
+                  rotate_before_days=config.require_int("rotate"))
+        """
+    )
+    project.run("config", "set", "tenant", tenant_id)
+    project.run("config", "set", "rotate", "14")
+    project.up()
+    kept = state_ids(project)
+    project.run("config", "set", "rotate", "7")
+    clean_emulator.clear_requests()
+
+    preview = project.run("preview")
+    project.up()
+
+    assert "~ 1 to update" in output(preview)
+    assert methods(clean_emulator, tenant_id) == []
+    assert state_ids(project) == kept == live_ids(clean_emulator, tenant_id)
+    (resource,) = project.resources()
+    assert resource["outputs"]["rotate_before_days"] == 7
+    assert resource["inputs"]["rotate_before_days"] == 7
+    assert "ciphertext" in resource["outputs"]["token_value"]

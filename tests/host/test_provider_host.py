@@ -255,12 +255,22 @@ def test_delete_never_revokes_a_token_this_run_handed_back(
     assert "not revoking SCIM token" in line and "remove import_" in line.lower()
 
 
-def test_update_is_refused_with_a_clear_error(
-    engine: Engine, host: ProviderHost, tenant_id: str
+def test_update_takes_a_new_rotate_before_days_and_sends_nothing(
+    engine: Engine, host: ProviderHost, tenant_id: str, emulator: Emulator
 ) -> None:
-    id_, outs = engine.up(tenant_id=tenant_id, name="Okta")
-    with pytest.raises(ProviderError, match="cannot be updated in place"):
-        host.update(id_, scim_urn(), outs, props(tenant_id=tenant_id, name="Okta"))
+    id_, outs = engine.up(tenant_id=tenant_id, name="Okta", expires_in_days=30)
+    emulator.clear_requests()
+
+    updated = host.update(
+        id_, scim_urn(), outs,
+        props(tenant_id=tenant_id, name="Okta", expires_in_days=30, rotate_before_days=7),
+    )  # fmt: skip
+
+    assert updated["rotate_before_days"] == 7
+    assert updated["token_id"] == outs["token_id"]
+    assert is_secret(updated["token_value"])
+    assert unwrap(updated["token_value"]) == unwrap(outs["token_value"])
+    assert [r for r in emulator.requests_log() if tenant_id in r["path"]] == []
 
 
 # -- faults: no live token that nobody holds --------------------------------------------------

@@ -54,7 +54,9 @@ def test_no_secret_reaches_logs_errors_failures_or_plain_outputs(
     seen.append(host.read(id_, scim_urn("got"), {}, inputs=props()).outputs)
     seen.append(host.diff(id_, scim_urn(), outs, props(tenant_id=tenant_id, name="x")))
 
-    expect_failure(lambda: host.update(id_, scim_urn(), outs, checked.inputs))
+    updated = host.update(id_, scim_urn(), outs, {**checked.inputs, "rotate_before_days": 1})
+    assert is_secret(updated["token_value"])
+    seen.append({k: v for k, v in updated.items() if k != "token_value"})
     expect_failure(lambda: host.create(scim_urn(), props(tenant_id="no-such-team", name="x")))
     expect_failure(lambda: host.create(scim_urn(), props(tenant_id="engineering", name="x")))
     emulator.add_faults(
