@@ -160,6 +160,15 @@ class ScimTokenProvider(ResourceProvider):
                         "from the resource options so a new token can be issued.",
                     )
                 )
+        import_id = news.get(IMPORT_ID)
+        if import_id is not None and not failures and not _managed(olds):
+            # The plan shows `+ create` for it: say that nothing is issued, and what is lost.
+            warn(
+                f"SCIM token {import_id} is adopted, not issued: no token is created, and "
+                "token_value stays unset (the API never shows a secret again), so whatever "
+                "reads it (an Okta connection) receives nothing. For a token with a value, "
+                "remove import_ and run `pulumi up --replace <urn>`."
+            )
         return CheckResult(normalize_inputs(news) if not failures else news, failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

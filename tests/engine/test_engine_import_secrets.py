@@ -44,9 +44,26 @@ def test_import_option_adopts_the_token_without_a_post_and_the_next_up_changes_n
 
     assert state_ids(project) == {token_id}
     assert posts(clean_emulator, tenant_id) == 0
+    assert project.outputs(show_secrets=True).get("token_value") is None
     project.write_program(DECLARED.format(import_=""))
     preview = project.run("preview")
     assert "2 unchanged" in output(preview)
+    assert live_ids(clean_emulator, tenant_id) == {token_id}
+
+
+def test_an_adoption_is_a_warning_at_plan_time_saying_no_token_is_issued_and_no_value_comes(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    token_id = existing_token(clean_emulator, tenant_id)
+    import_ = f', opts=pulumi.ResourceOptions(import_="{tenant_id}/{token_id}")'
+    project = make_project(DECLARED.format(import_=import_))
+    project.run("config", "set", "tenant", tenant_id)
+
+    preview = project.run("preview")
+
+    text = output(preview)
+    assert f"warning: localskills-pulumi: SCIM token {tenant_id}/{token_id} is adopted" in text
+    assert "token_value stays unset" in text and "pulumi up --replace" in text
     assert live_ids(clean_emulator, tenant_id) == {token_id}
 
 
