@@ -8,12 +8,13 @@ that process, from ``configure`` and the environment, on first use.
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -88,6 +89,24 @@ class ProviderRuntime:
         return self.client.server_now()
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _short_traceback(method: _Method) -> _Method:
+    """The host prints the traceback of every error a provider method raises: for the
+    package's own errors, make it start at the provider's method, so that the user sees the
+    message, not the frames of the client, requests and urllib3 under it."""
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except LocalskillsError as exc:
+            raise exc.with_traceback(None) from None
+
+    return cast(_Method, call)
+
+
 class ScimTokenProvider(ResourceProvider):
     """
     Creates, reads and revokes localskills.sh SCIM tokens.
@@ -144,6 +163,7 @@ class ScimTokenProvider(ResourceProvider):
 
     # -- the CRUD contract -----------------------------------------------------------------
 
+    @_short_traceback
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs before any request; the import marker may not ride a replacement."""
         _RUN.checked()
@@ -171,6 +191,7 @@ class ScimTokenProvider(ResourceProvider):
             )
         return CheckResult(normalize_inputs(news) if not failures else news, failures)
 
+    @_short_traceback
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """
         Every changed input of the token replaces it; so does expiry. A changed
@@ -227,6 +248,7 @@ class ScimTokenProvider(ResourceProvider):
                 )
             return False
 
+    @_short_traceback
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Issue a token, or adopt the one named by import_ without sending a POST."""
         inputs = ScimTokenInputs.from_props(props)
@@ -244,6 +266,7 @@ class ScimTokenProvider(ResourceProvider):
         _RUN.handed_back(result.id)
         return result
 
+    @_short_traceback
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """
         Refresh (or ``ScimToken.get``): find the token in its tenant's list.
@@ -279,6 +302,7 @@ class ScimTokenProvider(ResourceProvider):
         )
         return ReadResult(id_, outputs, inputs.as_inputs())
 
+    @_short_traceback
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """A new ``rotate_before_days`` (the only input :meth:`diff` updates in place): the
         state takes it, and nothing is sent to the API."""
@@ -291,6 +315,7 @@ class ScimTokenProvider(ResourceProvider):
         outputs["token_value"] = wrap_rpc_secret(token_value) if token_value is not None else None
         return UpdateResult(outputs)
 
+    @_short_traceback
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """
         Revoke the token; one that is already gone counts as revoked.

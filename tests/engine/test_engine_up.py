@@ -96,3 +96,18 @@ def test_an_unknown_localskills_environment_variable_is_a_warning(
     assert "LOCALSKILLS_BASEURL is not one localskills-pulumi reads" in output(done)
     assert "did you mean LOCALSKILLS_BASE_URL?" in output(done)
     assert len(live_ids(clean_emulator, tenant_id)) == 1
+
+
+def test_a_provider_error_shows_its_message_without_the_frames_under_the_provider(
+    make_project: MakeProject, clean_emulator: Emulator
+) -> None:
+    project = make_project(ONE_TOKEN)
+    project.run("config", "set", "tenant", "no-such-team")
+
+    done = project.up(check=False)
+
+    text = output(done)
+    assert done.returncode != 0
+    assert "tenant 'no-such-team'" in text
+    for frame in ("client.py", "answers.py", "requests/", "urllib3/"):
+        assert frame not in text
