@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import IO
 
 from ._cli import EXIT_USAGE, OneLineParser, print_error
+from ._version import __version__
 from .errors import ImportIdError, InputError, LocalskillsError, TokenNotFoundError
 from .lookup import ScimTokenInfo, ScimTokenListing, fetch_scim_tokens
 from .settings import ENV_API_TOKEN, ENV_BASE_URL, Settings, base_url_problem, resolve_settings
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tools for localskills.sh SCIM tokens managed with Pulumi.",
         epilog=_CREDENTIALS_HELP,
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     commands.required = True
 

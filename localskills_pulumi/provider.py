@@ -30,7 +30,14 @@ from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
 from .client import LocalskillsClient
 from .diagnostics import warn
-from .errors import AdoptionError, ConfigError, InputError, LocalskillsError, TenantNotFoundError
+from .errors import (
+    AdoptionError,
+    ConfigError,
+    CredentialsError,
+    InputError,
+    LocalskillsError,
+    TenantNotFoundError,
+)
 from .listings import TenantListings, TokenFinder
 from .model import (
     IMPORT_ID,
@@ -55,6 +62,7 @@ from .settings import (
     DEFAULT_LISTING_CACHE_SECONDS,
     Settings,
     check_liveness_setting,
+    resolve_credentials,
     resolve_settings,
     unknown_config_keys,
     unknown_environment_variables,
@@ -156,6 +164,19 @@ class ScimTokenProvider(ResourceProvider):
                     self.__dict__["_runtime_state"] = runtime
         return runtime
 
+    def _warn_once_without_credentials(self) -> None:
+        """A preview only checks a new token, so without this a missing API token would pass
+        the preview silently and fail the ``up``."""
+        global _credentials_checked
+        with _RUNTIME_LOCK:
+            if _credentials_checked:
+                return
+            _credentials_checked = True
+        try:
+            resolve_credentials(config=self.__dict__.get("_config", {}))
+        except CredentialsError as exc:
+            warn(f"{exc} Nothing can be issued, read or revoked without it.")
+
     def _refuse_unknown_config(self) -> None:
         problem: str | None = self.__dict__.get("_config_problem")
         if problem:
@@ -168,6 +189,7 @@ class ScimTokenProvider(ResourceProvider):
         """Validate inputs before any request; the import marker may not ride a replacement."""
         _RUN.checked()
         self._refuse_unknown_config()
+        self._warn_once_without_credentials()
         failures = [CheckFailure(prop, reason) for prop, reason in validate_inputs(news)]
         if news.get(IMPORT_ID) is not None and _managed(olds):
             changed = replacing_changes(olds, news)
@@ -417,6 +439,8 @@ def _managed(olds: Mapping[str, Any]) -> bool:
     return any(olds.get(prop) is not None for prop in ("tenant_id", "name", "token_id"))
 
 
+_credentials_checked = False
+"""Whether this process has looked for the API token at ``check`` (once per run)."""
 _RUNTIME_LOCK = threading.Lock()
 
 

@@ -481,3 +481,19 @@ def test_the_cli_does_not_load_pulumi_to_list_tokens(emulator: Emulator) -> None
         timeout=60,
     )
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_version_prints_the_packages_version(emulator: Emulator) -> None:
+    from localskills_pulumi._version import __version__
+
+    done = run_cli(emulator, "--version")
+
+    assert done.returncode == 0
+    assert done.stdout == f"localskills-pulumi {__version__}\n"
+
+
+def test_the_changelog_names_this_version() -> None:
+    from localskills_pulumi._version import __version__
+
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## {__version__}" in changelog

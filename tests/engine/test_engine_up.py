@@ -111,3 +111,20 @@ def test_a_provider_error_shows_its_message_without_the_frames_under_the_provide
     assert "tenant 'no-such-team'" in text
     for frame in ("client.py", "answers.py", "requests/", "urllib3/"):
         assert frame not in text
+
+
+def test_a_preview_without_an_api_token_warns_naming_both_ways_to_set_it(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    project = make_project(ONE_TOKEN)
+    project.run("config", "set", "tenant", tenant_id)
+    project.run("config", "rm", "localskills:apiToken")
+
+    preview = project.run("preview")
+
+    text = output(preview)
+    assert "warning: localskills-pulumi:" in text
+    assert "pulumi config set --secret localskills:apiToken" in text
+    assert "LOCALSKILLS_API_TOKEN" in text
+    diagnostics = text.split("Diagnostics:")[1]  # each warning once, as the CLI lists them
+    assert diagnostics.count("Nothing can be issued, read or revoked without it.") == 1
