@@ -22,6 +22,15 @@ pulumi.export("token_value", token.token_value)
 """
 
 
+ISSUED = """
+import pulumi
+from localskills_pulumi import ScimToken
+
+token = ScimToken("okta", tenant_id=pulumi.Config().require("tenant"), name="Okta")
+pulumi.export("token_value", token.token_value)
+"""
+
+
 def existing_token(emulator: Emulator, tenant_id: str) -> str:
     token_id: str = emulator.create_token(tenant_id, "Adopted", 30)["id"]
     return token_id
@@ -110,15 +119,7 @@ def test_plain_pulumi_import_of_a_dynamic_resource_fails_in_the_sdk_host(
 def test_token_value_is_masked_shown_on_request_and_ciphertext_in_the_checkpoint(
     make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
 ) -> None:
-    project = make_project(
-        """
-        import pulumi
-        from localskills_pulumi import ScimToken
-
-        token = ScimToken("okta", tenant_id=pulumi.Config().require("tenant"), name="Okta")
-        pulumi.export("token_value", token.token_value)
-        """
-    )
+    project = make_project(ISSUED)
     project.run("config", "set", "tenant", tenant_id)
     up = project.up()
 
@@ -139,13 +140,7 @@ def test_a_stack_reference_reads_token_value_as_a_secret(
     make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
 ) -> None:
     producer = make_project(
-        """
-        import pulumi
-        from localskills_pulumi import ScimToken
-
-        token = ScimToken("okta", tenant_id=pulumi.Config().require("tenant"), name="Okta")
-        pulumi.export("token_value", token.token_value)
-        """,
+        ISSUED,
         name="producer",
     )
     producer.run("config", "set", "tenant", tenant_id)
