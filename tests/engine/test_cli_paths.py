@@ -277,3 +277,18 @@ def test_a_changed_rotate_before_days_updates_in_place_with_no_api_call(
     assert resource["outputs"]["rotate_before_days"] == 7
     assert resource["inputs"]["rotate_before_days"] == 7
     assert "ciphertext" in resource["outputs"]["token_value"]
+
+
+def test_refresh_and_destroy_use_the_last_ups_api_token_not_the_one_now_in_config(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    project = deployed(make_project, tenant_id)
+    kept = state_ids(project)
+    refused = "lsk_" + "f" * 64  # a token the emulator does not know
+    project.run("config", "set", "--secret", "localskills:apiToken", refused)
+
+    project.run("refresh", "--yes", "--skip-preview")
+    assert state_ids(project) == kept
+    project.run("destroy", "--yes", "--skip-preview")
+
+    assert live_ids(clean_emulator, tenant_id) == set()
