@@ -290,8 +290,10 @@ class LocalskillsClient:
             # A Retry-After the server sent is honoured as on every other path (capped);
             # the search since the failure counts towards it.
             asked = self._retry.parse_retry_after(ambiguous.retry_after or "")
-            wait = asked or self._retry.backoff_before(attempt)
-            time.sleep(max(0.0, wait - (time.monotonic() - failed_at) if asked else wait))
+            if asked:
+                time.sleep(max(0.0, asked - (time.monotonic() - failed_at)))
+            else:
+                time.sleep(self._retry.backoff_before(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def delete_scim_token(self, tenant_id: str, token_id: str) -> bool:
