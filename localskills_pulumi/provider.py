@@ -164,14 +164,9 @@ class ScimTokenProvider(ResourceProvider):
                     self.__dict__["_runtime_state"] = runtime
         return runtime
 
-    def _warn_once_without_credentials(self) -> None:
+    def _warn_without_credentials(self) -> None:
         """A preview only checks a new token, so without this a missing API token would pass
         the preview silently and fail the ``up``."""
-        global _credentials_checked
-        with _RUNTIME_LOCK:
-            if _credentials_checked:
-                return
-            _credentials_checked = True
         try:
             resolve_credentials(config=self.__dict__.get("_config", {}))
         except CredentialsError as exc:
@@ -187,9 +182,10 @@ class ScimTokenProvider(ResourceProvider):
     @_short_traceback
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs before any request; the import marker may not ride a replacement."""
-        _RUN.checked()
+        first_check = _RUN.checked()
         self._refuse_unknown_config()
-        self._warn_once_without_credentials()
+        if first_check:
+            self._warn_without_credentials()
         failures = [CheckFailure(prop, reason) for prop, reason in validate_inputs(news)]
         if news.get(IMPORT_ID) is not None and _managed(olds):
             changed = replacing_changes(olds, news)
@@ -439,8 +435,6 @@ def _managed(olds: Mapping[str, Any]) -> bool:
     return any(olds.get(prop) is not None for prop in ("tenant_id", "name", "token_id"))
 
 
-_credentials_checked = False
-"""Whether this process has looked for the API token at ``check`` (once per run)."""
 _RUNTIME_LOCK = threading.Lock()
 
 
@@ -472,9 +466,12 @@ class _RunMemory:
         self._checking = False
         self._liveness_off: set[str] = set()
 
-    def checked(self) -> None:
+    def checked(self) -> bool:
+        """Note a Check; True for this run's first."""
         with self._lock:
+            first = not self._checking
             self._checking = True
+            return first
 
     def diffed(self, id_: str, *, kept: bool) -> None:
         with self._lock:
