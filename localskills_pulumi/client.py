@@ -17,7 +17,7 @@ import http.client
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -110,6 +110,8 @@ class LocalskillsClient:
            the client.
     :param backoff_factor: With an ``int`` ``max_retries``: the backoff base in seconds
            (default 0.5). A ``Retry`` carries its own.
+    :param on_warning: Shows a warning that fails nothing (an orphan search that revoked
+           nothing because another client may own the candidates); default: stderr.
     """
 
     def __init__(
@@ -120,6 +122,7 @@ class LocalskillsClient:
         max_retries: int | Retry = DEFAULT_MAX_RETRIES,
         pool_size: int = 4,
         backoff_factor: float | None = None,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         if (
             isinstance(timeout, bool)
@@ -190,16 +193,24 @@ class LocalskillsClient:
             self.delete_scim_token,
             lambda: self._server_offset or timedelta(0),
             self._timeout,
+            on_warning,
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, pool_size: int = 4) -> LocalskillsClient:
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        pool_size: int = 4,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> LocalskillsClient:
         """A client with the credentials, timeout and retries of ``settings``."""
         return cls(
             settings.credentials,
             timeout=settings.request_timeout,
             max_retries=settings.max_retries,
             pool_size=pool_size,
+            on_warning=on_warning,
         )
 
     def __repr__(self) -> str:

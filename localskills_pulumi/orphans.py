@@ -42,6 +42,10 @@ Key = tuple[str, str]
 """``(tenant_id, name)``."""
 
 
+def _warn_on_stderr(message: str) -> None:
+    print(f"localskills-pulumi: warning: {message}", file=sys.stderr, flush=True)
+
+
 class OrphanSearch:
     """
     The creates of one client, and the search for the tokens its failed ones left.
@@ -50,6 +54,7 @@ class OrphanSearch:
     :param delete_token: Revokes a token; True when it existed.
     :param server_offset: The server's clock minus this machine's.
     :param timeout: How long the server may still be working on a timed-out POST.
+    :param on_warning: Shows a warning (default: one line on stderr).
     """
 
     def __init__(
@@ -58,11 +63,13 @@ class OrphanSearch:
         delete_token: Callable[[str, str], bool],
         server_offset: Callable[[], timedelta],
         timeout: float,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         self._list = list_tokens
         self._delete = delete_token
         self._server_offset = server_offset
         self._timeout = timeout
+        self._warn = on_warning or _warn_on_stderr
         self._creates = threading.Condition()
         self._in_flight: Counter[Key] = Counter()
         self._searching: set[Key] = set()
@@ -167,16 +174,14 @@ class OrphanSearch:
             )
         if len(candidates) > ours:
             ids = ", ".join(token.id for token in candidates)
-            print(
-                f"localskills-pulumi: warning: {operation}: the request may have reached the "
+            self._warn(
+                f"{operation}: the request may have reached the "
                 f"server, and tenant {tenant_id!r} lists {len(candidates)} tokens named "
                 f"{name!r} created within seconds of it ({ids}), more than the {ours} this "
                 "process may have made: another client (a second stack, a CI job) is creating "
                 "the same name, and nothing tells its token from ours, so none was revoked. One "
                 "of them may be held by nobody: compare them with your stacks' state "
-                "(`localskills-pulumi tokens list`) and revoke the orphan in the console.",
-                file=sys.stderr,
-                flush=True,
+                "(`localskills-pulumi tokens list`) and revoke the orphan in the console."
             )
             return None
         revoked = 0

@@ -146,7 +146,7 @@ class ScimTokenProvider(ResourceProvider):
         """Build the client and the listing cache from the resolved settings; called once per
         process. Override it to change how the provider talks to the API (a benchmark's
         baseline does)."""
-        client = LocalskillsClient.from_settings(settings, pool_size=HOST_WORKERS)
+        client = LocalskillsClient.from_settings(settings, pool_size=HOST_WORKERS, on_warning=warn)
         listings = TenantListings(client.list_scim_tokens, ttl=settings.listing_cache_seconds)
         return ProviderRuntime(settings=settings, client=client, listings=listings)
 
