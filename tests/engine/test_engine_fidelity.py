@@ -1,10 +1,11 @@
 """The stand-in engine (localskills_pulumi.testing) held to the real one, call by call.
 
-One program and one sequence of operations run twice: through the real CLI, and through the
+Each scenario is one script of operations, run twice: through the real CLI, and through the
 stand-in, each against a tenant of its own. A recorder in the provider host (tests/engine/
-recorder/) logs every provider call either engine makes: method, order, the payload keys
-(olds, news, properties, inputs; ``__provider`` among them) and whether an ID was sent. Any
-difference fails.
+recorder/) logs every provider call either engine makes: method, resource, the payload keys
+(olds, news, properties, inputs; ``__provider`` among them) and whether an ID was sent. The two
+records must be equal: per operation, each resource's calls in order and the hosts the
+operation started; calls to different resources may interleave, as up to 4 run at once.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from localskills_pulumi.testing import Stack
+from localskills_pulumi.testing.deployment import EngineError
 from localskills_pulumi.testing.emulator import Emulator, subprocess_environment
 from localskills_pulumi.testing.host import HostPool
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.engine.cli import Project
 from tests.engine.conftest import MakeProject
 
@@ -27,11 +30,30 @@ import pulumi
 from localskills_pulumi import ScimToken
 
 config = pulumi.Config()
-ScimToken("okta", tenant_id=config.require("tenant"), name=config.get("name") or "Okta",
-          expires_in_days=30, rotate_before_days=14)
+tenant = config.require("tenant")
+ScimToken("okta", tenant_id=tenant, name=config.get("name") or "Okta", expires_in_days=30,
+          rotate_before_days=config.get_int("rotate") or 14,
+          opts=pulumi.ResourceOptions(protect=config.get_bool("protect") or False))
+for n in range(config.get_int("more") or 0):
+    ScimToken(f"more-{n}", tenant_id=tenant, name=f"More {n}", expires_in_days=30)
+if config.get("adopt"):
+    ScimToken("adopted", tenant_id=tenant, name="Adopted", expires_in_days=30,
+              opts=pulumi.ResourceOptions(import_=config.get("adopt")))
 """
-Calls = list[dict[str, Any]]
 URN = "urn:pulumi:dev::engine-test::pulumi-python:dynamic/localskills:ScimToken::okta"
+Calls = dict[str, Any]
+
+
+class Engine(Protocol):
+    """What a scenario does to a stack, as the CLI's commands: each returns whether the
+    operation succeeded."""
+
+    def set(self, key: str, value: str) -> None: ...
+    def up(self, *, replace: str = "") -> bool: ...
+    def preview(self) -> bool: ...
+    def taint(self, urn: str) -> None: ...
+    def refresh(self) -> bool: ...
+    def destroy(self) -> bool: ...
 
 
 class CallLog:
@@ -49,83 +71,187 @@ class CallLog:
         }
 
     def operation(self, run: Callable[[], object]) -> Calls:
-        """The calls ``run`` made, each with ``host`` (the how-manieth host of the operation)
-        in place of its process ID, and ``id`` reduced to whether one was sent."""
-        run()
+        """What ``run`` returned and the calls it made: each resource's in order, each with
+        ``host`` (the how-manieth host of the operation) in place of its process ID, and
+        ``id`` reduced to whether one was sent."""
+        outcome = run()
         lines = self.path.read_text(encoding="utf-8").splitlines()[self.read :]
         self.read += len(lines)
         hosts: dict[int, int] = {}
-        calls = []
+        per_resource: dict[str, list[dict[str, Any]]] = {}
         for entry in map(json.loads, lines):
             entry["host"] = hosts.setdefault(entry.pop("pid"), len(hosts))
             if "id" in entry:
                 entry["id"] = bool(entry["id"])
-            calls.append(entry)
-        return calls
+            per_resource.setdefault(entry.pop("resource", ""), []).append(entry)
+        return {"succeeded": outcome, "calls": per_resource}
 
 
-def real_engine_calls(project: Project, log: CallLog, tenant_id: str) -> list[Calls]:
-    project.env.update(log.env(project.env.get("PYTHONPATH", "")))
-    project.run("config", "set", "tenant", tenant_id)
-    return [
-        log.operation(project.up),
-        log.operation(project.up),
-        log.operation(lambda: (project.run("config", "set", "name", "Okta 2"), project.up())),
-        log.operation(lambda: project.run("preview")),
-        log.operation(lambda: project.up("--replace", URN)),
-        log.operation(lambda: (project.run("state", "taint", URN, "--yes"), project.up())),
-        # Without --skip-preview, refresh and destroy preview first, in a host of their own
-        # (refresh's preview reads too); the stand-in plays the operation itself.
-        log.operation(lambda: project.run("refresh", "--yes", "--skip-preview")),
-        log.operation(lambda: project.run("destroy", "--yes", "--skip-preview")),
-    ]
+class RealEngine:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+    def set(self, key: str, value: str) -> None:
+        self.project.run("config", "set", key, value)
+
+    def up(self, *, replace: str = "") -> bool:
+        args = ["--replace", replace] if replace else []
+        return self.project.up(*args, check=False).returncode == 0
+
+    def preview(self) -> bool:
+        return self.project.run("preview", check=False).returncode == 0
+
+    def taint(self, urn: str) -> None:
+        self.project.run("state", "taint", urn, "--yes")
+
+    # Without --skip-preview, refresh and destroy preview first, in a host of their own
+    # (refresh's preview reads too); the stand-in plays the operation itself.
+    def refresh(self) -> bool:
+        return self.project.run("refresh", "--yes", "--skip-preview", check=False).returncode == 0
+
+    def destroy(self) -> bool:
+        return self.project.run("destroy", "--yes", "--skip-preview", check=False).returncode == 0
 
 
-def stand_in_calls(folder: Path, emulator: Emulator, log: CallLog, tenant_id: str) -> list[Calls]:
-    env = log.env(subprocess_environment().get("PYTHONPATH", ""))
-    with HostPool(env=env, cwd=folder, spares=0) as hosts:
+class StandIn:
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+
+    def _succeeds(self, operation: Callable[[], object]) -> bool:
+        try:
+            operation()
+        except (EngineError, ProviderError):
+            return False
+        return True
+
+    def set(self, key: str, value: str) -> None:
+        self.stack.config[key] = value
+
+    def up(self, *, replace: str = "") -> bool:
+        return self._succeeds(lambda: self.stack.up(replace=[replace] if replace else []))
+
+    def preview(self) -> bool:
+        return self._succeeds(self.stack.preview)
+
+    def taint(self, urn: str) -> None:
+        self.stack.taint(urn)
+
+    def refresh(self) -> bool:
+        return self._succeeds(self.stack.refresh)
+
+    def destroy(self) -> bool:
+        return self._succeeds(self.stack.destroy)
+
+
+Scenario = Callable[[Engine, CallLog, Emulator, str], list[Calls]]
+
+
+def compare(
+    make_project: MakeProject, emulator: Emulator, tmp_path: Path, scenario: Scenario
+) -> list[Calls]:
+    """Run ``scenario`` through the real CLI, then the stand-in; their records must be equal."""
+    project = make_project(PROGRAM)
+    real_log = CallLog(tmp_path / "real.jsonl")
+    project.env.update(real_log.env(project.env.get("PYTHONPATH", "")))
+    real_tenant = emulator.new_tenant()
+    project.run("config", "set", "tenant", real_tenant)
+    real = scenario(RealEngine(project), real_log, emulator, real_tenant)
+
+    stand_in_log = CallLog(tmp_path / "stand-in.jsonl")
+    env = stand_in_log.env(subprocess_environment().get("PYTHONPATH", ""))
+    stand_in_tenant = emulator.new_tenant()
+    with HostPool(env=env, cwd=project.folder, spares=0) as hosts:
         stack = Stack(
             hosts,
             project="engine-test",
-            program=folder / "__main__.py",
+            program=project.folder / "__main__.py",
             config={
                 "localskills:apiToken": emulator.api_token,
                 "localskills:baseUrl": emulator.base_url,
-                "tenant": tenant_id,
+                "tenant": stand_in_tenant,
             },
             secret_config_keys={"localskills:apiToken"},
         )
+        ours = scenario(StandIn(stack), stand_in_log, emulator, stand_in_tenant)
 
-        def rename() -> None:
-            stack.config["name"] = "Okta 2"
-            stack.up()
-
-        return [
-            log.operation(stack.up),
-            log.operation(stack.up),
-            log.operation(rename),
-            log.operation(stack.preview),
-            log.operation(lambda: stack.up(replace=[URN])),
-            log.operation(lambda: (stack.taint(URN), stack.up())),
-            log.operation(stack.refresh),
-            log.operation(stack.destroy),
-        ]
+    assert len(ours) == len(real)
+    for number, (engine, stand_in) in enumerate(zip(real, ours, strict=True), start=1):
+        assert stand_in == engine, f"operation {number}: the stand-in differs from the engine"
+    return real
 
 
-def test_the_stand_in_makes_the_real_engines_provider_calls(
+def test_the_stand_in_matches_the_engine_through_a_tokens_life(
     make_project: MakeProject, clean_emulator: Emulator, tmp_path: Path
 ) -> None:
-    project = make_project(PROGRAM)
-    real = real_engine_calls(project, CallLog(tmp_path / "real.jsonl"), clean_emulator.new_tenant())
-    stand_in = stand_in_calls(
-        project.folder, clean_emulator, CallLog(tmp_path / "stand-in.jsonl"),
-        clean_emulator.new_tenant(),
-    )  # fmt: skip
+    """Create, no change, replace, preview, ``--replace``, taint, refresh, destroy."""
 
-    operations = [
-        "up (create)", "up (no change)", "up (replace)", "preview", "up --replace",
-        "taint, up", "refresh", "destroy",
-    ]  # fmt: skip
-    for operation, engine, ours in zip(operations, real, stand_in, strict=True):
-        assert ours == engine, f"{operation}: the stand-in's calls differ from the engine's"
-    assert [c["method"] for c in real[0]] == ["Configure", "Check", "Create"]
+    def scenario(engine: Engine, log: CallLog, _: Emulator, __: str) -> list[Calls]:
+        def rename() -> bool:
+            engine.set("name", "Okta 2")
+            return engine.up()
+
+        def taint_and_up() -> bool:
+            engine.taint(URN)
+            return engine.up()
+
+        return [
+            log.operation(engine.up),
+            log.operation(engine.up),
+            log.operation(rename),
+            log.operation(engine.preview),
+            log.operation(lambda: engine.up(replace=URN)),
+            log.operation(taint_and_up),
+            log.operation(engine.refresh),
+            log.operation(engine.destroy),
+        ]
+
+    real = compare(make_project, clean_emulator, tmp_path, scenario)
+    assert [c["method"] for c in real[0]["calls"]["okta"]] == ["Check", "Create"]
+
+
+def test_the_stand_in_matches_the_engine_on_failures_adoption_protect_and_many_tokens(
+    make_project: MakeProject, clean_emulator: Emulator, tmp_path: Path
+) -> None:
+    """Five tokens at once, an in-place update, an ``import_`` adoption, a run that fails
+    mid-replacement and the next that revokes the pending delete, a protected token's refused
+    destroy, then the destroy once it is unprotected."""
+
+    def scenario(engine: Engine, log: CallLog, emulator: Emulator, tenant: str) -> list[Calls]:
+        def then_up(*settings: tuple[str, str]) -> Callable[[], bool]:
+            def run() -> bool:
+                for key, value in settings:
+                    engine.set(key, value)
+                return engine.up()
+
+            return run
+
+        def failing_replacement() -> bool:
+            emulator.add_faults(
+                [{"method": "DELETE", "path_prefix": f"/api/tenants/{tenant}/",
+                  "action": "status", "status": 503, "times": 10}]
+            )  # fmt: skip
+            try:
+                return then_up(("localskills:maxRetries", "0"), ("name", "Okta 2"))()
+            finally:
+                emulator.clear_faults()
+
+        adopted = emulator.create_token(tenant, "Adopted", 30)["id"]
+        return [
+            log.operation(then_up(("more", "4"))),
+            log.operation(then_up(("rotate", "7"))),
+            log.operation(then_up(("adopt", f"{tenant}/{adopted}"))),
+            log.operation(failing_replacement),
+            log.operation(then_up(("localskills:maxRetries", "3"))),
+            log.operation(then_up(("adopt", ""), ("protect", "true"))),
+            log.operation(engine.destroy),
+            log.operation(then_up(("protect", "false"))),
+            log.operation(engine.destroy),
+        ]
+
+    real = compare(make_project, clean_emulator, tmp_path, scenario)
+    failed = [number for number, record in enumerate(real) if not record["succeeded"]]
+    assert failed == [3, 6]  # the replacement whose delete failed; the protected destroy
+    assert "Delete" in [c["method"] for c in real[4]["calls"]["okta"]]  # the pending delete
+    assert "Update" in [c["method"] for c in real[1]["calls"]["okta"]]  # rotate_before_days
+    # The refused destroy still revokes the unprotected tokens, and never calls the protected.
+    assert set(real[6]["calls"]) == {"", "more-0", "more-1", "more-2", "more-3"}

@@ -3,9 +3,9 @@ stand-in engine to the real one (tests/engine/test_engine_fidelity.py).
 
 On ``PYTHONPATH`` with ``TEST_PROVIDER_CALL_LOG`` set, every Python process of the run loads it at
 start; it wraps ``grpc.server`` so that each ResourceProvider call a server of the process
-answers is appended to that file as one JSON line (``method`` and the payload's salient parts)
-before it is served. The same recorder sits in the host under the real CLI and under the
-stand-in, so the two records compare like for like.
+answers is appended to that file as one JSON line (``method``, the resource's name, and the
+payload's salient parts) before it is served. The same recorder sits in the host under the
+real CLI and under the stand-in, so the two records compare like for like.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ def _keys(struct: Any) -> list[str]:
 
 def _summary(method: str, request: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {"method": method}
+    if method != "Configure":
+        entry["resource"] = request.urn.rsplit("::", 1)[-1]
     if method == "Check":
         entry.update(olds=_keys(request.olds), news=_keys(request.news))
     elif method == "Diff":
