@@ -79,7 +79,8 @@ class CallLog:
         self.read += len(lines)
         hosts: dict[int, int] = {}
         per_resource: dict[str, list[dict[str, Any]]] = {}
-        for entry in map(json.loads, lines):
+        for entry in sorted(map(json.loads, lines), key=lambda entry: entry.pop("started")):
+            del entry["ended"]
             entry["host"] = hosts.setdefault(entry.pop("pid"), len(hosts))
             if "id" in entry:
                 entry["id"] = bool(entry["id"])

@@ -4,8 +4,10 @@ stand-in engine to the real one (tests/engine/test_engine_fidelity.py).
 On ``PYTHONPATH`` with ``TEST_PROVIDER_CALL_LOG`` set, every Python process of the run loads it at
 start; it wraps ``grpc.server`` so that each ResourceProvider call a server of the process
 answers is appended to that file as one JSON line (``method``, the resource's name, and the
-payload's salient parts) before it is served. The same recorder sits in the host under the
-real CLI and under the stand-in, so the two records compare like for like.
+payload's salient parts, and when it started and ended on the machine's monotonic clock, which
+all processes share) once it is served. The same recorder sits in the host under the real CLI
+and under the stand-in, so the two records compare like for like; the benchmarks of
+``benchmarks/engine.py`` read the times.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from typing import Any
 
 _LOG = os.environ.get("TEST_PROVIDER_CALL_LOG")
@@ -45,8 +48,9 @@ def _summary(method: str, request: Any) -> dict[str, Any]:
     return entry
 
 
-def _record(method: str, request: Any) -> None:
-    line = json.dumps({"pid": os.getpid(), **_summary(method, request)})
+def _record(method: str, request: Any, started: float) -> None:
+    timing = {"pid": os.getpid(), "started": started, "ended": time.monotonic()}
+    line = json.dumps({**timing, **_summary(method, request)})
     with _lock, open(_LOG or os.devnull, "a", encoding="utf-8") as log:
         log.write(line + "\n")
 
@@ -66,8 +70,11 @@ def _install() -> None:
             serve = handler.unary_unary
 
             def recorded(request: Any, context: Any) -> Any:
-                _record(name, request)
-                return serve(request, context)
+                started = time.monotonic()
+                try:
+                    return serve(request, context)
+                finally:
+                    _record(name, request, started)
 
             return handler._replace(unary_unary=recorded)
 
