@@ -189,9 +189,16 @@ def not_found_kind(message: str) -> type[NotFoundError]:
 
 
 def exchange_failure(
-    operation: str, exc: BaseException, *, expired: bool, base_url: str, timeout: float
+    operation: str,
+    exc: BaseException,
+    *,
+    expired: bool,
+    base_url: str,
+    timeout: float,
+    base_url_source: str = "",
 ) -> Failure:
-    """The failure for an exchange that raised ``exc`` (``expired``: its deadline passed)."""
+    """The failure for an exchange that raised ``exc`` (``expired``: its deadline passed); one
+    that never reached the server names where the base URL came from (``base_url_source``)."""
     if expired:
         return Failure(
             DeadlineExceededError(
@@ -202,8 +209,14 @@ def exchange_failure(
             may_still_run=True,
         )
     if isinstance(exc, requests.ConnectionError) and _never_connected(exc):
+        check = (
+            f". The base URL is from {base_url_source}: check it, and that the server is up "
+            "and reachable from here"
+            if base_url_source
+            else ""
+        )
         return Failure(
-            TransportError(f"{operation} failed: cannot reach {base_url} ({_reason(exc)})"),
+            TransportError(f"{operation} failed: cannot reach {base_url} ({_reason(exc)}){check}"),
             reached_server=False,
         )
     if isinstance(exc, requests.Timeout) or isinstance(_root_cause(exc), SocketTimeoutError):

@@ -424,6 +424,7 @@ class LocalskillsClient:
             exc,
             expired=expired,
             base_url=self._credentials.base_url,
+            base_url_source=self._credentials.base_url_source,
             timeout=self._timeout,
         )
 

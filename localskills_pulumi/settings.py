@@ -97,12 +97,15 @@ class Credentials:
     :param token_source: Where the token was found, for messages, e.g. ``stack config
            localskills:apiToken``.
     :param refused_hint: What to tell the user when the API refuses the token (401).
+    :param base_url_source: Where the base URL was found, for messages, e.g. ``environment
+           variable LOCALSKILLS_BASE_URL``.
     """
 
     api_token: str = field(repr=False)
     base_url: str
     token_source: str
     refused_hint: str = ""
+    base_url_source: str = ""
 
     @property
     def refused_message(self) -> str:
@@ -253,7 +256,7 @@ def resolve_credentials(
         )
 
     url, url_source = _first(
-        (base_url, "the base_url argument"),
+        (base_url, "the --base-url option" if context == "cli" else "the base_url argument"),
         (config.get(CONFIG_BASE_URL), f"{_STACK_CONFIG_SOURCE} {CONFIG_BASE_URL}"),
         (env.get(ENV_BASE_URL), f"environment variable {ENV_BASE_URL}"),
         (DEFAULT_BASE_URL, "the default"),
@@ -276,6 +279,7 @@ def resolve_credentials(
         base_url=url.rstrip("/"),
         token_source=source,
         refused_hint=refused_hint,
+        base_url_source=url_source,
     )
 
 

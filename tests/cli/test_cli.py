@@ -330,7 +330,11 @@ def test_unreachable_api(emulator: Emulator, tokens: dict[str, Any]) -> None:
         tokens["tenant_id"],
         LOCALSKILLS_BASE_URL="http://127.0.0.1:9",
     )
-    assert_one_line_error(result, "cannot reach http://127.0.0.1:9")
+    assert_one_line_error(
+        result,
+        "cannot reach http://127.0.0.1:9",
+        "The base URL is from environment variable LOCALSKILLS_BASE_URL: check it",
+    )
 
 
 def test_a_malformed_base_url_is_a_usage_error_naming_the_option(

@@ -292,3 +292,19 @@ def test_refresh_and_destroy_use_the_last_ups_api_token_not_the_one_now_in_confi
     project.run("destroy", "--yes", "--skip-preview")
 
     assert live_ids(clean_emulator, tenant_id) == set()
+
+
+def test_an_unreachable_base_url_fails_the_up_naming_where_the_url_came_from(
+    make_project: MakeProject, clean_emulator: Emulator, tenant_id: str
+) -> None:
+    project = make_project(PROGRAM.format(options=""))
+    project.run("config", "set", "tenant", tenant_id)
+    project.run("config", "set", "localskills:baseUrl", "http://127.0.0.1:9")
+    project.run("config", "set", "localskills:maxRetries", "0")
+
+    failed = project.up(check=False)
+
+    assert failed.returncode != 0
+    assert "cannot reach http://127.0.0.1:9" in output(failed)
+    assert "The base URL is from stack config localskills:baseUrl: check it" in output(failed)
+    assert live_ids(clean_emulator, tenant_id) == set() == state_ids(project)
