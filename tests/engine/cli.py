@@ -90,17 +90,21 @@ class Project:
         (self.folder / "__main__.py").write_text(textwrap.dedent(program), encoding="utf-8")
 
     def run(
-        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+        self,
+        *args: str,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+        timeout: float = COMMAND_TIMEOUT,
     ) -> subprocess.CompletedProcess[str]:
-        """``pulumi ARGS`` in the project folder; with ``check``, a non-zero exit fails the
-        test with what the CLI printed."""
+        """``pulumi ARGS`` in the project folder, ended after ``timeout`` seconds; with
+        ``check``, a non-zero exit fails the test with what the CLI printed."""
         done = subprocess.run(
             [str(cli_path()), *args],
             cwd=self.folder,
             env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
-            timeout=COMMAND_TIMEOUT,
+            timeout=timeout,
             check=False,
         )
         if check and done.returncode != 0:
