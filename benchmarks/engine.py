@@ -162,6 +162,9 @@ class Measured:
             started = time.monotonic()
             self.project.run(*args, env=env, timeout=COMMAND_TIMEOUT)
             seconds = time.monotonic() - started
+        print(
+            f"{self.project.folder.name}: pulumi {' '.join(args)}: {seconds:.1f} s", file=sys.stderr
+        )
         calls = [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
         served = [r for r in self.emulator.requests_log() if r["path"].startswith("/api/")]
         in_flight = busy_seconds(calls)
