@@ -30,6 +30,10 @@ def test_the_licence_is_apache_2_and_ships_with_the_package() -> None:
     assert "Apache License\n                           Version 2.0, January 2004" in shipped
 
 
+def test_the_authors_are_declared() -> None:
+    assert installed().metadata["Author"] == "The localskills-pulumi developers"
+
+
 def test_the_homepage_is_declared() -> None:
     urls = installed().metadata.get_all("Project-URL")
     assert urls == ["Homepage, https://localskills.sh"]
