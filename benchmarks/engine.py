@@ -11,12 +11,13 @@ Run from the project root, after ``bash scripts/pulumi-cli.sh``::
 For each size and provider, one stack: ``up``, ``preview`` (no change), ``refresh`` and
 ``destroy``, each with ``--skip-preview`` where the command has one, then ours again with
 ``PULUMI_SKIP_CHECKPOINTS=true`` and (up to 500 tokens) with ``--parallel`` 4 and 32. The
-baselines' programs construct each resource under the guard ``ScimToken`` uses against the
-SDK's nesting pickler (``localskills_pulumi/_pickler.py``): without it, no dynamic resource
-of a program gets past about the 950th. Each command's time is split, by measurement, into
-the time some provider call was in flight (a recorder in the host notes each call's start and
-end on the machine's monotonic clock, which all processes share) and the rest, the engine's
-and the program's alone; the emulator's log gives the requests and their summed server time. Peak resident memory (``VmHWM``) of the CLI and of the host is sampled.
+baselines' programs construct each resource under the guard ``ScimToken`` uses against the SDK's
+nesting pickler (``localskills_pulumi/_pickler.py``): without it, no dynamic resource of a program
+gets past about the 950th. Each command's time is split, by measurement, into the time some
+provider call was in flight (a recorder in the host notes each call's start and end on the
+machine's monotonic clock, which all processes share) and the rest, the engine's and the program's
+alone; the emulator's log gives the requests and their summed server time. Peak resident memory
+(``VmHWM``) of the CLI and of the host is sampled.
 """
 
 from __future__ import annotations
