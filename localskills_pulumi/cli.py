@@ -137,9 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a token's composite ID, e.g. engineering/3f2a9c...",
     )
     import_file.add_argument(
-        "--name",
         "--resource-name",
-        dest="resource_name",
         metavar="RESOURCE_NAME",
         help="the Pulumi resource name, with one ID only (default: derived from the token's name)",
     )
@@ -358,8 +356,9 @@ def _variable_name(resource_name: str) -> str:
 
 def _import_file(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     # The model, the provider (for __provider) and Pulumi are loaded only for this command.
+    from .errors import ImportIdError
     from .importfile import ImportedToken, import_file, instructions
-    from .model import ImportIdError, parse_composite_id
+    from .model import parse_composite_id
 
     ids: list[tuple[str, str]] = []
     for value in args.ids:
@@ -372,9 +371,9 @@ def _import_file(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         ids.append(parsed)
     if args.resource_name is not None:
         if len(ids) > 1:
-            raise UsageError("--name names one resource: give one TENANT/TOKEN_ID with it")
+            raise UsageError("--resource-name names one resource: give one TENANT/TOKEN_ID with it")
         if not args.resource_name.strip():
-            raise UsageError("--name must not be blank")
+            raise UsageError("--resource-name must not be blank")
     if args.rotate_before_days == 0:
         raise UsageError("--rotate-before-days must be at least 1")
 

@@ -34,27 +34,20 @@ from urllib3.util.retry import Retry
 from ._version import __version__
 from .answers import Answer, Failure, exchange_failure, read_envelope, with_note
 from .errors import (
-    ApiError,
-    AuthenticationError,
     ConfigError,
     CredentialsError,
     InputError,
-    LocalskillsError,
     MalformedResponseError,
-    NotFoundError,
     ResponseTooLargeError,
     TokenNotFoundError,
-    TransportError,
 )
 from .identifiers import id_problem, redact
 from .orphans import OrphanSearch
-from .records import IssuedScimToken, ScimTokenRecord, parse_timestamp
-from .retry import MAX_RETRY_AFTER_SECONDS, RETRY_STATUSES, RetryPolicy
+from .records import IssuedScimToken, ScimTokenRecord
+from .retry import MAX_RETRY_AFTER_SECONDS, RetryPolicy
 from .settings import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_REQUEST_TIMEOUT,
-    MAX_REQUEST_TIMEOUT,
     MAX_RETRIES,
+    REQUEST_TIMEOUT,
     Credentials,
     Settings,
 )
@@ -66,22 +59,8 @@ from .transport import (
     read_body,
 )
 
-__all__ = [
-    "ANSWER_BODY_LIMIT",
-    "ERROR_BODY_LIMIT",
-    "LISTING_BODY_LIMIT",
-    "ApiError",
-    "AuthenticationError",
-    "IssuedScimToken",
-    "LocalskillsClient",
-    "LocalskillsError",
-    "NotFoundError",
-    "ScimTokenRecord",
-    "TransportError",
-    "parse_timestamp",
-]
+__all__ = ["ANSWER_BODY_LIMIT", "ERROR_BODY_LIMIT", "LISTING_BODY_LIMIT", "LocalskillsClient"]
 
-DEFAULT_TIMEOUT_SECONDS = DEFAULT_REQUEST_TIMEOUT
 LISTING_BODY_LIMIT = 4 * 1024 * 1024
 """Bytes read at most of a listing: about 16,000 tokens of 250 bytes each. Parsing a listing
 of this size costs at most about 100 MB of memory, whatever the server puts in it."""
@@ -89,9 +68,6 @@ ANSWER_BODY_LIMIT = 64 * 1024
 """Bytes read at most of any other successful answer (a create, a delete: a few hundred)."""
 ERROR_BODY_LIMIT = 64 * 1024
 """Bytes read at most of an error's body; the rest is never read."""
-# Kept for the names the package has offered.
-MAX_RETRY_AFTER = MAX_RETRY_AFTER_SECONDS
-RETRYABLE_STATUSES = RETRY_STATUSES
 # A server clock (the Date header) outside these years is ignored: date arithmetic on it, plus
 # the largest day count (identifiers.MAX_DAYS), must not overflow.
 _SERVER_YEARS = (1971, 9800)
@@ -118,30 +94,15 @@ class LocalskillsClient:
         self,
         credentials: Credentials,
         *,
-        timeout: float = DEFAULT_REQUEST_TIMEOUT,
-        max_retries: int | Retry = DEFAULT_MAX_RETRIES,
+        timeout: float = REQUEST_TIMEOUT.default,
+        max_retries: int | Retry = int(MAX_RETRIES.default),
         pool_size: int = 4,
         backoff_factor: float | None = None,
         on_warning: Callable[[str], None] | None = None,
     ) -> None:
-        if (
-            isinstance(timeout, bool)
-            or not isinstance(timeout, (int, float))
-            or not 0 < timeout <= MAX_REQUEST_TIMEOUT  # False for NaN too
-        ):
-            raise ConfigError(
-                f"timeout must be a number of seconds above 0 and at most "
-                f"{MAX_REQUEST_TIMEOUT:g}, got {timeout!r}"
-            )
-        if not isinstance(max_retries, Retry) and (
-            isinstance(max_retries, bool)
-            or not isinstance(max_retries, int)
-            or not 0 <= max_retries <= MAX_RETRIES
-        ):
-            raise ConfigError(
-                f"max_retries must be a whole number from 0 to {MAX_RETRIES} or a urllib3 "
-                f"Retry, got {max_retries!r}"
-            )
+        self._timeout = REQUEST_TIMEOUT.check(timeout, "timeout", text=False)
+        if not isinstance(max_retries, Retry):
+            max_retries = int(MAX_RETRIES.check(max_retries, "max_retries", text=False))
         if backoff_factor is not None and (
             isinstance(backoff_factor, bool)
             or not isinstance(backoff_factor, (int, float))
@@ -160,7 +121,6 @@ class LocalskillsClient:
             )
         protect_in_logs(token)
         self._credentials = credentials
-        self._timeout = float(timeout)
         if backoff_factor is not None:
             if isinstance(max_retries, Retry):
                 raise ConfigError("pass backoff_factor with an int max_retries, not with a Retry")

@@ -25,16 +25,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
 from .errors import AdoptionError
-from .model import ScimTokenInputs, composite_id, validate_inputs
+from .model import SCIM_TOKEN_TYPE, ScimTokenInputs, composite_id, validate_inputs
 from .provider import ScimTokenProvider
 from .records import ScimTokenRecord
 
 __all__ = [
     "MIN_PULUMI_VERSION",
-    "SCIM_TOKEN_TYPE",
     "ImportFileError",
     "ImportedToken",
     "import_entry",
@@ -42,12 +41,10 @@ __all__ = [
     "instructions",
 ]
 
-SCIM_TOKEN_TYPE = "pulumi-python:dynamic/localskills:ScimToken"
 """The type token of ``ScimToken`` (``pulumi-python:dynamic/<module>:<name>``)."""
 MIN_PULUMI_VERSION = "3.254.0"
 """The first Pulumi CLI whose ``pulumi import --file`` reads ``inputs`` and ``outputs``
 (pulumi/pulumi#23984)."""
-PROVIDER_KEY = "__provider"
 
 
 class ImportFileError(AdoptionError):

@@ -21,12 +21,11 @@ __all__ = [
     "INPUT_NAMES",
     "OUTPUT_NAMES",
     "RECORD_OUTPUT_NAMES",
-    "ImportIdError",
+    "SCIM_TOKEN_TYPE",
     "ScimTokenInputs",
     "changed_inputs",
     "composite_id",
     "is_unknown",
-    "lifetime_days",
     "normalize_inputs",
     "parse_composite_id",
     "rotation_due",
@@ -39,6 +38,9 @@ INPUT_NAMES = ("tenant_id", "name", "expires_in_days", "rotate_before_days")
 # Set by the resource class from `opts.import_`; never part of a diff.
 IMPORT_ID = "import_id"
 # The record's fields that are outputs as they are (its id is `token_id`; its name is an input).
+SCIM_TOKEN_TYPE = "pulumi-python:dynamic/localskills:ScimToken"
+"""The type token of ``ScimToken`` (``pulumi-python:dynamic/<module>:<name>``, from the class's
+``module`` and ``name`` in ``resource.py``), in every URN and import file."""
 RECORD_OUTPUT_NAMES = tuple(f.name for f in fields(ScimTokenRecord) if f.name not in ("id", "name"))
 OUTPUT_NAMES = (*INPUT_NAMES, "token_id", "token_value", *RECORD_OUTPUT_NAMES)
 
@@ -225,12 +227,6 @@ def rotation_due(
         return record.due_for_rotation(rotate_before_days if window else None, now)
     except ValueError:
         return False
-
-
-def lifetime_days(record: ScimTokenRecord) -> int | None:
-    """``expires_at - created_at`` in whole days, or None (see
-    :attr:`ScimTokenRecord.lifetime_days`)."""
-    return record.lifetime_days
 
 
 @dataclass(frozen=True)

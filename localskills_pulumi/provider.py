@@ -56,10 +56,6 @@ from .model import (
 from .records import parse_timestamp
 from .settings import (
     CONFIG_KEYS,
-    CONFIG_LISTING_CACHE,
-    CONFIG_MAX_RETRIES,
-    CONFIG_REQUEST_TIMEOUT,
-    DEFAULT_LISTING_CACHE_SECONDS,
     Settings,
     check_liveness_setting,
     resolve_credentials,
@@ -70,17 +66,9 @@ from .settings import (
 
 __all__ = ["HOST_WORKERS", "ProviderRuntime", "ScimTokenProvider"]
 
-# Names this module has offered; they live in settings.py and listings.py now.
-_MOVED = (
-    CONFIG_LISTING_CACHE,
-    CONFIG_MAX_RETRIES,
-    CONFIG_REQUEST_TIMEOUT,
-    DEFAULT_LISTING_CACHE_SECONDS,
-    TenantListings,
-)
-
 HOST_WORKERS = 4
-"""The dynamic provider host serves 4 calls at once; the client pools as many connections."""
+"""The dynamic provider host serves this many calls at once (``pulumi/dynamic/__main__.py``:
+``futures.ThreadPoolExecutor(max_workers=4)``); the client pools as many connections."""
 
 
 @dataclass

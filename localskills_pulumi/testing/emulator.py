@@ -30,9 +30,10 @@ import yaml
 
 import localskills_pulumi
 
-from ..client import LocalskillsClient, ScimTokenRecord
-from ..credentials import Credentials
+from ..client import LocalskillsClient
 from ..errors import LocalskillsError
+from ..records import ScimTokenRecord
+from ..settings import Credentials
 
 DEMO_API_TOKEN = "lsk_" + "0123456789abcdef" * 4
 """The demo seed's API token: a documented demo credential, not a secret."""

@@ -16,12 +16,13 @@ import pytest
 import requests
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import EngineMonitor, run_program
-from localskills_pulumi.testing.host import ProviderHost, unwrap
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import unwrap
 
 ROOT = Path(__file__).resolve().parents[2]
-SCIM_TOKEN_TYPE = "pulumi-python:dynamic/localskills:ScimToken"
 HEADER = ["ID", "NAME", "CREATED", "EXPIRES", "STATE", "LAST USED"]
 
 

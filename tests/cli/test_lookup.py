@@ -14,12 +14,17 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 import localskills_pulumi
 from localskills_pulumi import cli
-from localskills_pulumi.client import AuthenticationError, NotFoundError, TransportError
-from localskills_pulumi.credentials import CredentialsError
+from localskills_pulumi.errors import (
+    AuthenticationError,
+    CredentialsError,
+    NotFoundError,
+    TransportError,
+)
 from localskills_pulumi.lookup import ScimTokenInfo, get_scim_tokens
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import EngineMonitor, run_program
-from localskills_pulumi.testing.host import ProviderHost, is_secret, unwrap
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import is_secret, unwrap
 
 WRONG_TOKEN = "lsk_" + "f" * 64
 

@@ -11,14 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from localskills_pulumi.client import (
-    ApiError,
-    AuthenticationError,
-    LocalskillsClient,
-    NotFoundError,
-    TransportError,
-)
-from localskills_pulumi.credentials import Credentials
+from localskills_pulumi.client import LocalskillsClient
+from localskills_pulumi.errors import ApiError, AuthenticationError, NotFoundError, TransportError
+from localskills_pulumi.settings import Credentials
 from localskills_pulumi.testing.emulator import Emulator
 from tests.client.late_commit import LateCommitProxy
 

@@ -11,13 +11,14 @@ from typing import Any
 
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import EngineMonitor, EngineState, ProgramResult, run_program
-from localskills_pulumi.testing.host import HostPool, contains_secrets, is_secret, unwrap
+from localskills_pulumi.testing.host import HostPool
+from localskills_pulumi.testing.wire import contains_secrets, is_secret, unwrap
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-SCIM_TOKEN_TYPE = "pulumi-python:dynamic/localskills:ScimToken"
 OKTA_CONNECTION_TYPE = "okta:app/connection:Connection"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import ProviderHost, contains_secrets, is_secret, unwrap
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import contains_secrets, is_secret, unwrap
 from tests.examples.support import (
     ROOT,
     SCIM_TOKEN_TYPE,

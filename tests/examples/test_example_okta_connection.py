@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import HostPool, is_secret, unwrap
+from localskills_pulumi.testing.host import HostPool
+from localskills_pulumi.testing.wire import is_secret, unwrap
 from tests.examples.support import (
     OKTA_CONNECTION_TYPE,
     SCIM_TOKEN_TYPE,

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import ProviderError, ProviderHost
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.host.scim import ROOT, props, scim_urn
 
 

@@ -26,7 +26,8 @@ from typing import Any
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import ProviderError, ProviderHost
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.host.scim import props, scim_urn, start_host
 from tests.hostile.servers import Forwarder, HostileServer
 

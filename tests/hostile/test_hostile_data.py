@@ -27,7 +27,7 @@ from localskills_pulumi.errors import (
     TransportError,
 )
 from localskills_pulumi.settings import Credentials
-from localskills_pulumi.testing.host import ProviderError
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.host.scim import props, scim_urn
 from tests.hostile.servers import (
     Connection,

@@ -22,7 +22,7 @@ from localskills_pulumi.errors import (
     ImportIdError,
     TransportError,
 )
-from localskills_pulumi.testing.host import ProviderError
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.host.scim import props, scim_urn, start_host
 from tests.hostile.servers import (
     Connection,
@@ -174,14 +174,15 @@ def test_a_huge_rotation_window_never_overflows_diff(days: Any, shared: HostPair
 # -- item 10: stack config ---------------------------------------------------------------------
 
 BAD_CONFIG: list[tuple[str, Any, str]] = [
-    ("requestTimeout", "0", "a number above 0 and at most 600 seconds"),
-    ("requestTimeout", "nan", "a number above 0 and at most 600 seconds"),
-    ("requestTimeout", "inf", "a number above 0 and at most 600 seconds"),
-    ("requestTimeout", "-1", "a number above 0 and at most 600 seconds"),
-    ("requestTimeout", "601", "a number above 0 and at most 600 seconds"),
-    ("requestTimeout", "soon", "a number above 0 and at most 600 seconds"),
-    ("requestTimeout", math.nan, "a number above 0 and at most 600 seconds"),
-    ("requestTimeout", 0.0, "a number above 0 and at most 600 seconds"),
+    ("requestTimeout", "0", "a number from 0.1 to 600 seconds"),
+    ("requestTimeout", "0.05", "a number from 0.1 to 600 seconds"),
+    ("requestTimeout", "nan", "a number from 0.1 to 600 seconds"),
+    ("requestTimeout", "inf", "a number from 0.1 to 600 seconds"),
+    ("requestTimeout", "-1", "a number from 0.1 to 600 seconds"),
+    ("requestTimeout", "601", "a number from 0.1 to 600 seconds"),
+    ("requestTimeout", "soon", "a number from 0.1 to 600 seconds"),
+    ("requestTimeout", math.nan, "a number from 0.1 to 600 seconds"),
+    ("requestTimeout", 0.0, "a number from 0.1 to 600 seconds"),
     ("maxRetries", "nan", "a whole number from 0 to 10"),
     ("maxRetries", "inf", "a whole number from 0 to 10"),
     ("maxRetries", "1e9", "a whole number from 0 to 10"),

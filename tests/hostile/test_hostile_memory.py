@@ -17,7 +17,8 @@ import pytest
 
 from localskills_pulumi.client import LISTING_BODY_LIMIT
 from localskills_pulumi.errors import ApiError, ResponseTooLargeError
-from localskills_pulumi.testing.host import ProviderError, ProviderHost
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.hostile.servers import (
     Connection,
     HostileServer,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from localskills_pulumi.errors import DeadlineExceededError, OrphanedTokenError, TransportError
-from localskills_pulumi.testing.host import ProviderError
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.hostile.servers import (
     OK_HEAD,
     TRICKLE_INTERVAL,

@@ -11,6 +11,7 @@ import pulumi
 import pytest
 
 from localskills_pulumi import ScimToken, ScimTokenArgs
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import (
     EngineMonitor,
@@ -19,11 +20,11 @@ from localskills_pulumi.testing.engine import (
     ProgramResult,
     run_program,
 )
-from localskills_pulumi.testing.host import ProviderHost, is_secret, unwrap
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import is_secret, unwrap
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "forms"
-TYPE = "pulumi-python:dynamic/localskills:ScimToken"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def up(
 
 
 def urn(name: str) -> str:
-    return f"urn:pulumi:dev::{PROJECT}::{TYPE}::{name}"
+    return f"urn:pulumi:dev::{PROJECT}::{SCIM_TOKEN_TYPE}::{name}"
 
 
 def posts(emulator: Emulator) -> int:

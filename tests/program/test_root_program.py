@@ -10,13 +10,14 @@ import pulumi
 import pytest
 
 from localskills_pulumi import ScimToken
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import UNKNOWN, is_secret, unwrap
-from tests.program.support import PROJECT, TYPE, Stack
+from localskills_pulumi.testing.wire import UNKNOWN, is_secret, unwrap
+from tests.program.support import PROJECT, Stack
 
 
 def token_urn() -> str:
-    return f"urn:pulumi:dev::{PROJECT}::{TYPE}::scim-token"
+    return f"urn:pulumi:dev::{PROJECT}::{SCIM_TOKEN_TYPE}::scim-token"
 
 
 def posts(emulator: Emulator) -> int:
