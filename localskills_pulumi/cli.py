@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import keyword
 import os
 import re
 import sys
@@ -24,6 +23,7 @@ from ._cli import EXIT_USAGE, OneLineParser, print_error
 from ._version import __version__
 from .errors import ImportIdError, InputError, LocalskillsError, TokenNotFoundError
 from .lookup import ScimTokenInfo, ScimTokenListing, fetch_scim_tokens
+from .model import ScimTokenInputs
 from .settings import ENV_API_TOKEN, ENV_BASE_URL, Settings, base_url_problem, resolve_settings
 
 __all__ = ["build_parser", "import_snippet", "main", "resource_name_for", "token_state"]
@@ -319,7 +319,9 @@ def import_snippet(
     tenant_id: str, token: ScimTokenInfo, *, expires_in_days: int | None, resource_name: str
 ) -> str:
     """The Python that adopts ``token``: a ``ScimToken`` with ``import_`` and the live inputs."""
-    composite = f"{tenant_id}/{token.id}"
+    inputs = ScimTokenInputs(
+        tenant_id, token.name, expires_in_days, import_id=f"{tenant_id}/{token.id}"
+    )
     lines = [
         "import pulumi",
         "",
@@ -329,26 +331,10 @@ def import_snippet(
         "# stays unset (the API shows a token's value only once, when it is created). Every",
         "# input matches the live token; before changing one (that replaces the token),",
         "# remove import_.",
-        f"{_variable_name(resource_name)} = ScimToken(",
-        f"    {resource_name!r},",
-        f"    tenant_id={tenant_id!r},",
-        f"    name={token.name!r},",
-    ]
-    if expires_in_days is not None:
-        lines.append(f"    expires_in_days={expires_in_days!r},")
-    lines += [
-        f"    opts=pulumi.ResourceOptions(import_={composite!r}),",
-        ")",
+        *inputs.declaration(resource_name),
         "",
     ]
     return "\n".join(lines)
-
-
-def _variable_name(resource_name: str) -> str:
-    name = re.sub(r"\W+", "_", resource_name.lower()).strip("_")
-    if not name.isidentifier():
-        name = f"token_{name}" if name else "scim_token"
-    return f"{name}_" if keyword.iskeyword(name) else name
 
 
 # -- import-file -----------------------------------------------------------------------------
@@ -398,7 +384,6 @@ def _import_file(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 tenant_id,
                 info,
                 name,
-                _variable_name(name),
                 args.rotate_before_days,
                 now=listings[tenant_id].server_now,
             )

@@ -60,8 +60,6 @@ class ImportedToken:
     record: ScimTokenRecord
     resource_name: str
     """The Pulumi resource name (the ``name`` of the entry, and of the ``ScimToken``)."""
-    variable_name: str
-    """The Python variable the program's ``ScimToken`` is assigned to."""
     rotate_before_days: int | None = None
     now: datetime | None = None
     """The clock expiry is judged by: the server's, as of the listing (default: this machine's)."""
@@ -141,18 +139,7 @@ def instructions(tokens: Sequence[ImportedToken], file_name: str = "scim-tokens.
         "",
     ]
     for token in tokens:
-        inputs = token.inputs
-        lines += [
-            f"{token.variable_name} = ScimToken(",
-            f"    {token.resource_name!r},",
-            f"    tenant_id={inputs.tenant_id!r},",
-            f"    name={inputs.name!r},",
-        ]
-        if inputs.expires_in_days is not None:
-            lines.append(f"    expires_in_days={inputs.expires_in_days!r},")
-        if inputs.rotate_before_days is not None:
-            lines.append(f"    rotate_before_days={inputs.rotate_before_days!r},")
-        lines += [")", ""]
+        lines += [*token.inputs.declaration(token.resource_name), ""]
     lines += [
         f"# Then import it (Pulumi CLI {MIN_PULUMI_VERSION} or later: older ones ignore the",
         "# file's inputs and outputs and fail reading the token):",

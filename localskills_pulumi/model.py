@@ -6,6 +6,8 @@ and the resource class share one definition of what a valid ScimToken is.
 
 from __future__ import annotations
 
+import keyword
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -265,6 +267,21 @@ class ScimTokenInputs:
         if self.import_id is not None:
             props[IMPORT_ID] = self.import_id
         return props
+
+    def declaration(self, resource_name: str) -> list[str]:
+        """The lines of Python that declare these inputs as ``ScimToken(resource_name, ...)``,
+        with ``import_`` when :attr:`import_id` is set (the adoption of that token)."""
+        variable = re.sub(r"\W+", "_", resource_name.lower()).strip("_")
+        if not variable.isidentifier():
+            variable = f"token_{variable}" if variable else "scim_token"
+        if keyword.iskeyword(variable):
+            variable += "_"
+        lines = [f"{variable} = ScimToken(", f"    {resource_name!r},"]
+        lines += [f"    {key}={value!r}," for key, value in self.as_inputs().items()
+                  if value is not None and key != IMPORT_ID]  # fmt: skip
+        if self.import_id is not None:
+            lines.append(f"    opts=pulumi.ResourceOptions(import_={self.import_id!r}),")
+        return [*lines, ")"]
 
     def outputs(self, record: ScimTokenRecord, token_value: Any) -> dict[str, Any]:
         """The resource's outputs for a live token. The import marker is never one: it asks
