@@ -27,14 +27,13 @@ from typing import Any
 
 from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
-from .errors import AdoptionError
+from .errors import ImportFileError
 from .model import SCIM_TOKEN_TYPE, ScimTokenInputs, composite_id, validate_inputs
 from .provider import ScimTokenProvider
 from .records import ScimTokenRecord
 
 __all__ = [
     "MIN_PULUMI_VERSION",
-    "ImportFileError",
     "ImportedToken",
     "import_entry",
     "import_file",
@@ -45,11 +44,6 @@ __all__ = [
 MIN_PULUMI_VERSION = "3.254.0"
 """The first Pulumi CLI whose ``pulumi import --file`` reads ``inputs`` and ``outputs``
 (pulumi/pulumi#23984)."""
-
-
-class ImportFileError(AdoptionError):
-    """A token that cannot be imported as asked (its inputs would fail ``check``, or it is due
-    for replacement as soon as it is imported)."""
 
 
 @dataclass(frozen=True)
