@@ -52,6 +52,7 @@ from .settings import (
     Settings,
 )
 from .transport import (
+    Attempt,
     BodyTooLarge,
     DeadlineAdapter,
     NoRedirectSession,
@@ -231,41 +232,50 @@ class LocalskillsClient:
             body["expiresInDays"] = expires_in_days
         key = (tenant_id, name)
         attempts = self._retry.attempts
-        revoked = 0
-        for attempt in range(1, attempts + 1):
+        revoked = attempt = 0
+        while True:
+            attempt += 1
             started = time.time()
-            with self._orphans.slot(key):
-                try:
-                    status, data = self._call(
-                        "POST", url, operation, tenant_id, json=body, limit=ANSWER_BODY_LIMIT
-                    )
-                    issued = IssuedScimToken.from_api(data, operation, status)
-                except Failure as failed:
-                    ambiguous = failed
-                except MalformedResponseError as malformed:
-                    # A 2xx answer: the server may well have created a token we cannot read.
-                    ambiguous = Failure(malformed, reached_server=True)
-                else:
-                    self._orphans.issued(issued.id)
-                    return issued
-                self._orphans.ambiguous(key)
+            outcome = self._post_in_slot(key, url, operation, tenant_id, body)
+            if isinstance(outcome, IssuedScimToken):
+                return outcome
             failed_at = time.monotonic()
-            revoked += self._orphans.search(key, started, operation, ambiguous.may_still_run)
+            revoked += self._orphans.search(key, started, operation, outcome.may_still_run)
             if attempt == attempts:
                 raise with_note(
-                    ambiguous.error,
+                    outcome.error,
                     f"{attempts} attempt{'s' if attempts > 1 else ''} failed; after each, the "
                     f"token it may have created was looked for and revoked ({revoked} revoked), "
                     "so none is left that nobody holds.",
                 ) from None
             # A Retry-After the server sent is honoured as on every other path (capped);
             # the search since the failure counts towards it.
-            asked = self._retry.parse_retry_after(ambiguous.retry_after or "")
+            asked = self._retry.parse_retry_after(outcome.retry_after or "")
             if asked:
                 time.sleep(max(0.0, asked - (time.monotonic() - failed_at)))
             else:
                 time.sleep(self._retry.backoff_before(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _post_in_slot(
+        self, key: tuple[str, str], url: str, operation: str, tenant_id: str, body: Any
+    ) -> IssuedScimToken | Failure:
+        """One POST, counted among the creates of ``key`` in flight: the issued token, or the
+        ambiguous failure, counted for the search that follows before the slot is left."""
+        with self._orphans.slot(key):
+            try:
+                status, data = self._call(
+                    "POST", url, operation, tenant_id, json=body, limit=ANSWER_BODY_LIMIT
+                )
+                issued = IssuedScimToken.from_api(data, operation, status)
+            except Failure as failed:
+                self._orphans.ambiguous(key)
+                return failed
+            except MalformedResponseError as malformed:
+                # A 2xx answer: the server may well have created a token we cannot read.
+                self._orphans.ambiguous(key)
+                return Failure(malformed, reached_server=True)
+            self._orphans.issued(issued.id)
+            return issued
 
     def delete_scim_token(self, tenant_id: str, token_id: str) -> bool:
         """Revoke a token. Returns False when it did not exist (already revoked).
@@ -344,39 +354,48 @@ class LocalskillsClient:
                     )
                 except _TRANSPORT_ERRORS as exc:
                     raise self._failure(operation, exc, attempt.expired) from None
-                state: Retry | None = getattr(response.raw, "retries", None)
-                status = response.status_code
                 try:
-                    self._note_server_time(response.headers)
-                    if 300 <= status < 400:
-                        body = b""
-                    elif status >= 400:
-                        body = read_body(response, ERROR_BODY_LIMIT, truncate=True)
-                    else:
-                        body = read_body(response, limit)
-                    if attempt.expired:
-                        # The deadline cut the body short; what was read is not the answer.
-                        raise ProtocolError("the deadline cut the answer short")
-                except BodyTooLarge as exc:
-                    size = f"{exc.declared} bytes" if exc.declared is not None else "more"
-                    error = ResponseTooLargeError(
-                        operation,
-                        status,
-                        f"the answer's body is {size}, over the limit of {exc.limit} bytes; "
-                        "the rest was not read",
-                        "Check the base URL: the localskills API answers far less.",
-                    )
-                    raise Failure(error, reached_server=True) from None
+                    return self._read(response, operation, limit, attempt)
                 except _TRANSPORT_ERRORS as exc:
                     failure = self._failure(operation, exc, attempt.expired)
-                    retries = self._next_try(method, url, state)
+                    retries = self._next_try(method, url, getattr(response.raw, "retries", None))
                     if retries is None:
                         raise failure from None
-                else:
-                    return Answer(status, response.headers, body)
                 finally:
                     response.close()
             retries.sleep()
+
+    def _read(
+        self,
+        response: requests.Response,
+        operation: str,
+        limit: int,
+        attempt: Attempt,
+    ) -> Answer:
+        """The answer, its body read within its limit. A body cut short by the deadline is an
+        answer that broke off (``ProtocolError``, as when the server closes early)."""
+        status = response.status_code
+        self._note_server_time(response.headers)
+        try:
+            if 300 <= status < 400:
+                body = b""
+            elif status >= 400:
+                body = read_body(response, ERROR_BODY_LIMIT, truncate=True)
+            else:
+                body = read_body(response, limit)
+        except BodyTooLarge as exc:
+            size = f"{exc.declared} bytes" if exc.declared is not None else "more"
+            error = ResponseTooLargeError(
+                operation,
+                status,
+                f"the answer's body is {size}, over the limit of {exc.limit} bytes; "
+                "the rest was not read",
+                "Check the base URL: the localskills API answers far less.",
+            )
+            raise Failure(error, reached_server=True) from None
+        if attempt.expired:
+            raise ProtocolError("the deadline cut the answer short")
+        return Answer(status, response.headers, body)
 
     def _failure(self, operation: str, exc: BaseException, expired: bool) -> Failure:
         return exchange_failure(

@@ -16,6 +16,7 @@ from localskills_pulumi.errors import ApiError, AuthenticationError, NotFoundErr
 from localskills_pulumi.settings import Credentials
 from localskills_pulumi.testing.emulator import Emulator
 from tests.client.late_commit import LateCommitProxy
+from tests.helpers import live_ids
 
 UNKNOWN_API_TOKEN = "lsk_" + "f" * 64
 
@@ -38,10 +39,6 @@ def client(clean_emulator: Emulator) -> Iterator[LocalskillsClient]:
 
 def api_calls(emulator: Emulator) -> list[tuple[str, int]]:
     return [(r["method"], r["status"]) for r in emulator.requests_log()]
-
-
-def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
-    return {t["id"] for t in emulator.list_tokens(tenant_id)}
 
 
 def test_create_list_delete_round_trip(client: LocalskillsClient, tenant_id: str) -> None:

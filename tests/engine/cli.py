@@ -146,10 +146,6 @@ def tenant_requests(emulator: Emulator, tenant_id: str) -> list[tuple[str, str]]
     ]
 
 
-def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
-    return {t["id"] for t in emulator.list_tokens(tenant_id)}
-
-
 def state_ids(project: Project) -> set[str]:
     """Token IDs of the state's resources not pending deletion."""
     return {r["outputs"]["token_id"] for r in project.resources() if not r.get("delete")}

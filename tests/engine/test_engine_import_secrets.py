@@ -9,8 +9,9 @@ import sys
 
 from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
-from tests.engine.cli import live_ids, output, state_ids, tenant_requests
+from tests.engine.cli import output, state_ids, tenant_requests
 from tests.engine.conftest import MakeProject
+from tests.helpers import live_ids
 
 DECLARED = """
 import pulumi

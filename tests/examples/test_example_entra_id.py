@@ -16,9 +16,9 @@ from tests.examples.support import (
     ExampleStack,
     Registration,
     assert_rotation_hands_over,
-    live_ids,
     tenant_posts,
 )
+from tests.helpers import live_ids
 
 PROJECT = "localskills-entra-id"
 SECRET_TYPE = "azuread:index/synchronizationSecret:SynchronizationSecret"

@@ -12,10 +12,10 @@ from tests.examples.support import (
     SCIM_TOKEN_TYPE,
     ExampleStack,
     assert_rotation_hands_over,
-    live_ids,
     secret_at,
     tenant_posts,
 )
+from tests.helpers import live_ids
 
 PROJECT = "localskills-okta-connection"
 OKTA_APP_ID = "0oa1example2app3id4"

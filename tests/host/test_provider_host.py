@@ -28,10 +28,6 @@ def list_calls(emulator: Emulator, tenant_id: str) -> int:
     return sum(1 for r in emulator.requests_log() if r["method"] == "GET" and r["path"] == path)
 
 
-def posts(emulator: Emulator) -> int:
-    return sum(1 for r in emulator.requests_log() if r["method"] == "POST")
-
-
 # -- create ----------------------------------------------------------------------------------
 
 

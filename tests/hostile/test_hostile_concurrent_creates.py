@@ -1,4 +1,4 @@
-"""Issue 8, bug 4: two creates of the same name in one tenant must never revoke each other.
+"""Two creates of the same name in one tenant must never revoke each other.
 
 The engine runs up to 4 provider calls at once in one host. Here 4 creates of the same name in
 one tenant run at once through the real host, against the emulator, while some POSTs fail

@@ -1,4 +1,4 @@
-"""Issue 10, item 2: a huge answer cannot grow the host.
+"""A huge answer cannot grow the host.
 
 Each server offers 50 MB: an error body of short words (with and without ``Content-Length``,
 and gzip-compressed), a listing. Through the real host, the call ends with the package's error,

@@ -1,4 +1,4 @@
-"""Issue 10, item 1: a server that trickles bytes cannot keep a call alive.
+"""A server that trickles bytes cannot keep a call alive.
 
 Each server here would trickle one byte every quarter second for two minutes. Through the real
 host, with ``requestTimeout`` 1 s and ``maxRetries`` 1, every read, create and delete ends with

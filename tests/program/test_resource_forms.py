@@ -22,6 +22,7 @@ from localskills_pulumi.testing.engine import (
 )
 from localskills_pulumi.testing.host import ProviderHost
 from localskills_pulumi.testing.wire import is_secret, unwrap
+from tests.helpers import posts
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "forms"
@@ -56,10 +57,6 @@ def up(
 
 def urn(name: str) -> str:
     return f"urn:pulumi:dev::{PROJECT}::{SCIM_TOKEN_TYPE}::{name}"
-
-
-def posts(emulator: Emulator) -> int:
-    return sum(1 for r in emulator.requests_log() if r["method"] == "POST")
 
 
 def test_the_args_form_and_the_keyword_form_register_the_same_token(

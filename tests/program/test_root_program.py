@@ -13,15 +13,12 @@ from localskills_pulumi import ScimToken
 from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.wire import UNKNOWN, is_secret, unwrap
+from tests.helpers import posts
 from tests.program.support import PROJECT, Stack
 
 
 def token_urn() -> str:
     return f"urn:pulumi:dev::{PROJECT}::{SCIM_TOKEN_TYPE}::scim-token"
-
-
-def posts(emulator: Emulator) -> int:
-    return sum(1 for r in emulator.requests_log() if r["method"] == "POST")
 
 
 def test_up_exports_a_secret_token_that_opens_the_scim_endpoint(

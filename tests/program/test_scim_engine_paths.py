@@ -16,6 +16,7 @@ from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.host import HostPool
 from localskills_pulumi.testing.provider_client import ProviderError
 from localskills_pulumi.testing.wire import is_secret, unwrap
+from tests.helpers import live_ids
 from tests.program.support import PROJECT, Stack
 
 DAY = 86400
@@ -65,10 +66,6 @@ def token_program(
 
 def _fail(_: Any) -> None:
     raise RuntimeError("a later step of the program failed")
-
-
-def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
-    return {t["id"] for t in emulator.list_tokens(tenant_id)}
 
 
 def state_token_ids(stack: Stack) -> set[str]:
