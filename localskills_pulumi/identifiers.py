@@ -38,9 +38,10 @@ SECRET_SHAPE = re.compile(r"lsk_[A-Za-z0-9_\-]{8,}")
 MAX_ID_LENGTH = 200
 """The longest tenant or token ID accepted (the API states none; far above any real ID)."""
 MAX_NAME_LENGTH = 256
-"""The longest token name accepted here (the API states none; the emulator takes 100)."""
+"""The longest token name accepted here and by the emulator (the API states none)."""
 MAX_DAYS = 36_500
-"""The largest day count accepted (100 years): date arithmetic on it cannot overflow."""
+"""The largest day count accepted here and by the emulator (100 years; the API states none):
+date arithmetic on it cannot overflow."""
 
 
 def id_problem(value: object) -> str | None:

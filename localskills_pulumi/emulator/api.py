@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..identifiers import API_TOKEN_PATTERN
-from .store import MAX_EXPIRES_IN_DAYS, Store
+from ..identifiers import API_TOKEN_PATTERN, MAX_DAYS, MAX_NAME_LENGTH
+from .store import Store
 from .wire import (
     Headers,
     Params,
@@ -23,7 +23,6 @@ from .wire import (
     parse_json,
 )
 
-MAX_NAME_LENGTH = 100
 _CHALLENGE = [("WWW-Authenticate", "Bearer")]
 
 
@@ -104,6 +103,6 @@ def create_token(store: Store, tenant_id: str, body: bytes) -> dict[str, Any] | 
     if len(name) > MAX_NAME_LENGTH:
         return error(400, f"name must be at most {MAX_NAME_LENGTH} characters")
     days = payload.get("expiresInDays")
-    if days is not None and (not is_int(days) or not 1 <= days <= MAX_EXPIRES_IN_DAYS):
-        return error(400, f"expiresInDays must be an integer from 1 to {MAX_EXPIRES_IN_DAYS}")
+    if days is not None and (not is_int(days) or not 1 <= days <= MAX_DAYS):
+        return error(400, f"expiresInDays must be an integer from 1 to {MAX_DAYS}")
     return store.create_scim_token(tenant_id, name, days)

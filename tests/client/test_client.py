@@ -99,7 +99,7 @@ def test_api_validation_error_carries_operation_and_message(
     client: LocalskillsClient, tenant_id: str
 ) -> None:
     with pytest.raises(ApiError) as raised:
-        client.create_scim_token(tenant_id, "x" * 101)
+        client.create_scim_token(tenant_id, "x" * 257)
     message = str(raised.value)
     assert raised.value.status == 400
     assert f"tenant {tenant_id!r}" in message and "HTTP 400" in message
