@@ -41,7 +41,7 @@ from .errors import (
     ResponseTooLargeError,
     TokenNotFoundError,
 )
-from .identifiers import id_problem, redact
+from .identifiers import api_token_problem, id_problem, redact
 from .orphans import OrphanSearch
 from .records import IssuedScimToken, ScimTokenRecord
 from .retry import MAX_RETRY_AFTER_SECONDS, RetryPolicy
@@ -113,14 +113,12 @@ class LocalskillsClient:
                 f"backoff_factor must be a number of seconds from 0 to "
                 f"{MAX_RETRY_AFTER_SECONDS:g}, got {backoff_factor!r}"
             )
-        token = credentials.api_token
-        if not token or not all(ch.isascii() and ch.isprintable() and ch != " " for ch in token):
+        problem = api_token_problem(credentials.api_token)
+        if problem:
             raise CredentialsError(
-                f"The localskills API token from {credentials.token_source} is malformed: it "
-                "holds characters no API token has (white space, control or non-ASCII "
-                "characters); copy it again from localskills.sh."
+                f"The localskills API token from {credentials.token_source} {problem}."
             )
-        protect_in_logs(token)
+        protect_in_logs(credentials.api_token)
         self._credentials = credentials
         if backoff_factor is not None:
             if isinstance(max_retries, Retry):

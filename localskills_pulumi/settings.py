@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, CredentialsError
-from .identifiers import API_TOKEN_PREFIX
+from .identifiers import api_token_problem
 
 __all__ = [
     "CONFIG_KEYS",
@@ -261,18 +261,9 @@ def resolve_credentials(
             f"`pulumi config set --secret {CONFIG_API_TOKEN} lsk_...` "
             f"or the {ENV_API_TOKEN} environment variable."
         )
-    if not token.startswith(API_TOKEN_PREFIX):
-        raise CredentialsError(
-            f"The localskills API token from {source} does not start with "
-            f"'{API_TOKEN_PREFIX}': use an API token created on localskills.sh "
-            "(not a SCIM token or another secret)."
-        )
-    if not all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in token):
-        raise CredentialsError(
-            f"The localskills API token from {source} is malformed: it holds characters no "
-            "API token has (white space, punctuation or non-ASCII letters); copy it again "
-            "from localskills.sh."
-        )
+    problem = api_token_problem(token)
+    if problem:
+        raise CredentialsError(f"The localskills API token from {source} {problem}.")
 
     url, url_source = _first(
         (base_url, "the --base-url option" if context == "cli" else "the base_url argument"),

@@ -113,7 +113,7 @@ class AdminApi:
         if not isinstance(tokens, list):
             return error(400, "api_tokens: must be a list")
         for index, token in enumerate(tokens):
-            problem = api_token_problem(token)
+            problem = api_token_problem(token, exact=True)
             if problem:
                 return error(400, f"api_tokens[{index}]: {problem}")
         try:
