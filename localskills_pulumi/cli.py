@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] == "emulator":
         # Handed over whole, so that `emulator --help` is the emulator's own.
-        from .emulator.cli import main as emulator_main
+        from .emulator.command import main as emulator_main
 
         return emulator_main(args_list[1:], prog=f"{PROG} emulator")
 

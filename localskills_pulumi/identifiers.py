@@ -26,6 +26,7 @@ __all__ = [
     "id_problem",
     "name_problem",
     "redact",
+    "shown",
 ]
 
 API_TOKEN_PREFIX = "lsk_"
@@ -117,6 +118,13 @@ def api_token_problem(value: object, *, exact: bool = False) -> str | None:
             "non-ASCII letters); copy it again from localskills.sh"
         )
     return None
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for a message: redacted (a user or a server may put a secret anywhere)
+    and cut to ``limit`` characters."""
+    text = redact(repr(value))
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def redact(text: str, *secrets: str) -> str:

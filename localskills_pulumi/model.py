@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import ImportIdError, InputError
-from .identifiers import MAX_DAYS, days_problem, id_problem, name_problem
+from .identifiers import MAX_DAYS, days_problem, id_problem, name_problem, shown
 from .records import ScimTokenRecord
 
 __all__ = [
@@ -102,7 +102,7 @@ def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
                 failures.append(
                     (
                         "tenant_id",
-                        f"tenant_id {_show(tenant_id)} {problem}: use the tenant ID exactly as "
+                        f"tenant_id {shown(tenant_id)} {problem}: use the tenant ID exactly as "
                         "localskills.sh shows it.",
                     )
                 )
@@ -119,7 +119,7 @@ def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
             problem = name_problem(name)
             if problem:
                 failures.append(
-                    ("name", f"name {_show(name)} {problem}: use a short one-line label.")
+                    ("name", f"name {shown(name)} {problem}: use a short one-line label.")
                 )
 
     expires = news.get("expires_in_days")
@@ -171,11 +171,6 @@ def _check_days(prop: str, value: Any, failures: list[tuple[str, str]]) -> bool:
         failures.append((prop, f"{prop} {problem}: set a whole number of days, e.g. 90."))
         return False
     return True
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def whole_number(value: Any) -> Any:

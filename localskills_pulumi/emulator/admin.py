@@ -11,9 +11,7 @@ from typing import Any
 from ..identifiers import api_token_problem, id_problem
 from .api import create_token
 from .faults import FaultBook, RuleError, parse_rules
-from .requestlog import RequestLog
-from .store import ClockRangeError, Conflict, Store, format_time
-from .wire import (
+from .messages import (
     Headers,
     Params,
     Request,
@@ -23,6 +21,8 @@ from .wire import (
     json_response,
     parse_json,
 )
+from .requestlog import RequestLog
+from .store import ClockRangeError, Conflict, Store, format_time
 
 MAX_ADVANCE_SECONDS = 1e10
 """The most one ``POST /_emulator/clock`` may move the clock, either way (about 317 years)."""

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..identifiers import API_TOKEN_PATTERN, MAX_DAYS, MAX_NAME_LENGTH
-from .store import Store
-from .wire import (
+from .messages import (
     Headers,
     Params,
     Request,
@@ -22,6 +21,7 @@ from .wire import (
     json_response,
     parse_json,
 )
+from .store import Store
 
 _CHALLENGE = [("WWW-Authenticate", "Bearer")]
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from localskills_pulumi.emulator.wire import MAX_JSON_DEPTH
+from localskills_pulumi.emulator.messages import MAX_JSON_DEPTH
 from localskills_pulumi.testing.emulator import DEMO_API_TOKEN, Emulator
 from tests.emulator.support import Connection, RawAnswer, exchange, request_bytes
 
