@@ -27,16 +27,12 @@ if str(ROOT) not in sys.path:  # also runnable as `python benchmarks/run.py`
 
 from benchmarks.baseline import ListPerReadProvider  # noqa: E402
 from benchmarks.null import NullProvider  # noqa: E402
-from localskills_pulumi.importfile import SCIM_TOKEN_TYPE as TYPE  # noqa: E402
+from localskills_pulumi.model import SCIM_TOKEN_TYPE  # noqa: E402
 from localskills_pulumi.provider import ScimTokenProvider  # noqa: E402
 from localskills_pulumi.settings import CONFIG_API_TOKEN, CONFIG_BASE_URL  # noqa: E402
 from localskills_pulumi.testing.emulator import Emulator  # noqa: E402
-from localskills_pulumi.testing.host import (  # noqa: E402
-    PROVIDER_KEY,
-    ProviderHost,
-    provider_property,
-    urn,
-)
+from localskills_pulumi.testing.host import ProviderHost  # noqa: E402
+from localskills_pulumi.testing.wire import PROVIDER_KEY, provider_property, urn  # noqa: E402
 
 __all__ = [
     "KINDS",
@@ -45,7 +41,7 @@ __all__ = [
     "OURS",
     "PROVIDERS",
     "ROOT",
-    "TYPE",
+    "SCIM_TOKEN_TYPE",
     "Bench",
     "Resource",
     "alternating",
@@ -193,7 +189,7 @@ def create_resources(
     """Check then Create ``count`` tokens through ``host`` (this package), as `pulumi up` does."""
 
     def up(index: int) -> Resource:
-        resource_urn = urn(TYPE, f"{prefix}-{index}")
+        resource_urn = urn(SCIM_TOKEN_TYPE, f"{prefix}-{index}")
         checked = host.check(resource_urn, {}, new_inputs(OURS, tenant_id, f"team-{index}"))
         if checked.failures:
             raise RuntimeError(f"check failed: {checked.failures}")

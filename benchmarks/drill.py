@@ -35,9 +35,10 @@ import pulumi
 import requests
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
-from benchmarks.common import ROOT, TYPE
+from benchmarks.common import ROOT
 from localskills_pulumi import ScimToken
 from localskills_pulumi.emulator.scim import SCIM_TYPE, SCIM_USER
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.settings import CONFIG_API_TOKEN, CONFIG_BASE_URL
 from localskills_pulumi.testing import Emulator, HostPool, Stack, unwrap
 
@@ -231,7 +232,9 @@ def run_drill(
     kinds = [step[0] for step in result.steps]
     if "delete-replaced" not in kinds or "replace" not in kinds:
         raise RuntimeError(f"the drill's up did not rotate the token: {result.steps}")
-    held_id = unwrap(stack.state.resources[stack.urn(TYPE, "okta-scim")].outputs["token_id"])
+    held_id = unwrap(
+        stack.state.resources[stack.urn(SCIM_TOKEN_TYPE, "okta-scim")].outputs["token_id"]
+    )
     live = {t["id"] for t in emulator.list_tokens(tenant_id)}
     if live != {held_id}:
         raise RuntimeError(f"after the rotation the tenant holds {live}, the state {held_id}")

@@ -22,7 +22,7 @@ from benchmarks.common import (
     OURS,
     PROVIDERS,
     ROOT,
-    TYPE,
+    SCIM_TOKEN_TYPE,
     Bench,
     alternating,
     create_resources,
@@ -34,7 +34,8 @@ from benchmarks.common import (
 )
 from localskills_pulumi.provider import HOST_WORKERS
 from localskills_pulumi.settings import CONFIG_API_TOKEN
-from localskills_pulumi.testing.host import PROVIDER_KEY, ProviderHost, urn
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import PROVIDER_KEY, urn
 
 __all__ = ["cold_figure", "connections_figure", "create_figure", "refresh_figure"]
 
@@ -80,7 +81,7 @@ def host_creates(bench: Bench, kind: str, count: int) -> dict[str, Any]:
     tenant_id = bench.emulator.new_tenant("create")
     host = bench.start_host()
     try:
-        urns = [urn(TYPE, f"token-{i}") for i in range(count)]
+        urns = [urn(SCIM_TOKEN_TYPE, f"token-{i}") for i in range(count)]
         checked = bench.fan_out(
             lambda i: host.check(urns[i], {}, new_inputs(kind, tenant_id, f"team-{i}")).inputs,
             range(count),
@@ -194,7 +195,7 @@ def connections_figure(bench: Bench, ops: int) -> dict[str, Any]:
 
 def cold_once(bench: Bench, kind: str, tenant_id: str) -> dict[str, float]:
     """From host start to the first Create answered, in phases."""
-    resource_urn = urn(TYPE, "first")
+    resource_urn = urn(SCIM_TOKEN_TYPE, "first")
     started = time.perf_counter()
     host = ProviderHost(cwd=ROOT).start()
     try:

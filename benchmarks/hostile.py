@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # also runnable as `python benchmarks/hostile.py`
     sys.path.insert(0, str(ROOT))
 
-from localskills_pulumi.importfile import SCIM_TOKEN_TYPE as TYPE  # noqa: E402
+from localskills_pulumi.model import SCIM_TOKEN_TYPE  # noqa: E402
 from localskills_pulumi.provider import ScimTokenProvider  # noqa: E402
 from localskills_pulumi.retry import RetryPolicy  # noqa: E402
 from localskills_pulumi.settings import (  # noqa: E402
@@ -39,13 +39,9 @@ from localskills_pulumi.settings import (  # noqa: E402
     CONFIG_REQUEST_TIMEOUT,
 )
 from localskills_pulumi.testing.emulator import DEMO_API_TOKEN  # noqa: E402
-from localskills_pulumi.testing.host import (  # noqa: E402
-    PROVIDER_KEY,
-    ProviderError,
-    ProviderHost,
-    provider_property,
-    urn,
-)
+from localskills_pulumi.testing.host import ProviderHost  # noqa: E402
+from localskills_pulumi.testing.provider_client import ProviderError  # noqa: E402
+from localskills_pulumi.testing.wire import PROVIDER_KEY, provider_property, urn  # noqa: E402
 from tests.hostile.servers import (  # noqa: E402
     TRICKLE_INTERVAL,
     HostileServer,
@@ -57,7 +53,7 @@ from tests.hostile.servers import (  # noqa: E402
     trickle_in_headers,
 )
 
-URN = urn(TYPE, "token")
+URN = urn(SCIM_TOKEN_TYPE, "token")
 PROVIDER = provider_property(ScimTokenProvider())
 TENANT, TOKEN_ID = "engineering", "tok1"
 

@@ -15,7 +15,7 @@ from benchmarks.common import (
     LIST_PER_READ,
     NULL,
     OURS,
-    TYPE,
+    SCIM_TOKEN_TYPE,
     Bench,
     Resource,
     alternating,
@@ -24,7 +24,8 @@ from benchmarks.common import (
     new_inputs,
     read_back,
 )
-from localskills_pulumi.testing.host import ProviderHost, urn
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import urn
 
 __all__ = ["OPERATIONS", "plan_unchanged", "scale_figure"]
 
@@ -48,7 +49,7 @@ def create_state(bench: Bench, tenants: int, per_tenant: int) -> tuple[list[str]
 
     def up(item: tuple[str, int]) -> Resource:
         tenant_id, index = item
-        resource_urn = urn(TYPE, f"{tenant_id}-{index}")
+        resource_urn = urn(SCIM_TOKEN_TYPE, f"{tenant_id}-{index}")
         checked = host.check(resource_urn, {}, new_inputs(OURS, tenant_id, f"team-{index}"))
         id_, outputs = host.create(resource_urn, checked.inputs)
         return Resource(id_, resource_urn, outputs, checked.inputs)

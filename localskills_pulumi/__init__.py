@@ -18,7 +18,6 @@ from .errors import *  # noqa: F403 -- the error tree (it imports nothing)
 
 if TYPE_CHECKING:
     from .client import LocalskillsClient
-    from .importfile import ImportFileError
     from .lookup import ScimTokenInfo, get_scim_tokens
     from .provider import ScimTokenProvider
     from .records import ScimTokenRecord
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from .settings import Settings, resolve_settings
 
 _EXPORTS = {
-    "ImportFileError": "importfile",
     "LocalskillsClient": "client",
     "RetryPolicy": "retry",
     "ScimToken": "resource",
@@ -41,7 +39,6 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "ImportFileError",
     "LocalskillsClient",
     "RetryPolicy",
     "ScimToken",

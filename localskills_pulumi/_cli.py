@@ -1,7 +1,7 @@
 """What the package's two command lines share: one line on stderr for every error.
 
 ``localskills-pulumi`` (:mod:`localskills_pulumi.cli`) and the emulator's
-(:mod:`localskills_pulumi.emulator.cli`) both use these, so a user error reads the same from
+(:mod:`localskills_pulumi.emulator.command`) both use these, so a user error reads the same from
 either: ``<program>: error: <what> ...``, never a usage block or a traceback. Imports nothing of
 the package.
 """

@@ -59,7 +59,7 @@ class Answer:
     body: bytes
 
 
-class Failure(Exception):
+class Failure(LocalskillsError):
     """An exchange that got no usable answer: the error to raise, and what it means for a
     POST (whether the server may have acted, and may still be acting)."""
 

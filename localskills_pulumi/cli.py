@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import keyword
 import os
 import re
 import sys
@@ -24,6 +23,7 @@ from ._cli import EXIT_USAGE, OneLineParser, print_error
 from ._version import __version__
 from .errors import ImportIdError, InputError, LocalskillsError, TokenNotFoundError
 from .lookup import ScimTokenInfo, ScimTokenListing, fetch_scim_tokens
+from .model import ScimTokenInputs
 from .settings import ENV_API_TOKEN, ENV_BASE_URL, Settings, base_url_problem, resolve_settings
 
 __all__ = ["build_parser", "import_snippet", "main", "resource_name_for", "token_state"]
@@ -137,9 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a token's composite ID, e.g. engineering/3f2a9c...",
     )
     import_file.add_argument(
-        "--name",
         "--resource-name",
-        dest="resource_name",
         metavar="RESOURCE_NAME",
         help="the Pulumi resource name, with one ID only (default: derived from the token's name)",
     )
@@ -173,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] == "emulator":
         # Handed over whole, so that `emulator --help` is the emulator's own.
-        from .emulator.cli import main as emulator_main
+        from .emulator.command import main as emulator_main
 
         return emulator_main(args_list[1:], prog=f"{PROG} emulator")
 
@@ -321,7 +319,9 @@ def import_snippet(
     tenant_id: str, token: ScimTokenInfo, *, expires_in_days: int | None, resource_name: str
 ) -> str:
     """The Python that adopts ``token``: a ``ScimToken`` with ``import_`` and the live inputs."""
-    composite = f"{tenant_id}/{token.id}"
+    inputs = ScimTokenInputs(
+        tenant_id, token.name, expires_in_days, import_id=f"{tenant_id}/{token.id}"
+    )
     lines = [
         "import pulumi",
         "",
@@ -331,26 +331,10 @@ def import_snippet(
         "# stays unset (the API shows a token's value only once, when it is created). Every",
         "# input matches the live token; before changing one (that replaces the token),",
         "# remove import_.",
-        f"{_variable_name(resource_name)} = ScimToken(",
-        f"    {resource_name!r},",
-        f"    tenant_id={tenant_id!r},",
-        f"    name={token.name!r},",
-    ]
-    if expires_in_days is not None:
-        lines.append(f"    expires_in_days={expires_in_days!r},")
-    lines += [
-        f"    opts=pulumi.ResourceOptions(import_={composite!r}),",
-        ")",
+        *inputs.declaration(resource_name),
         "",
     ]
     return "\n".join(lines)
-
-
-def _variable_name(resource_name: str) -> str:
-    name = re.sub(r"\W+", "_", resource_name.lower()).strip("_")
-    if not name.isidentifier():
-        name = f"token_{name}" if name else "scim_token"
-    return f"{name}_" if keyword.iskeyword(name) else name
 
 
 # -- import-file -----------------------------------------------------------------------------
@@ -358,8 +342,9 @@ def _variable_name(resource_name: str) -> str:
 
 def _import_file(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     # The model, the provider (for __provider) and Pulumi are loaded only for this command.
+    from .errors import ImportIdError
     from .importfile import ImportedToken, import_file, instructions
-    from .model import ImportIdError, parse_composite_id
+    from .model import parse_composite_id
 
     ids: list[tuple[str, str]] = []
     for value in args.ids:
@@ -372,9 +357,9 @@ def _import_file(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         ids.append(parsed)
     if args.resource_name is not None:
         if len(ids) > 1:
-            raise UsageError("--name names one resource: give one TENANT/TOKEN_ID with it")
+            raise UsageError("--resource-name names one resource: give one TENANT/TOKEN_ID with it")
         if not args.resource_name.strip():
-            raise UsageError("--name must not be blank")
+            raise UsageError("--resource-name must not be blank")
     if args.rotate_before_days == 0:
         raise UsageError("--rotate-before-days must be at least 1")
 
@@ -399,7 +384,6 @@ def _import_file(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 tenant_id,
                 info,
                 name,
-                _variable_name(name),
                 args.rotate_before_days,
                 now=listings[tenant_id].server_now,
             )

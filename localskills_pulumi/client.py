@@ -34,31 +34,25 @@ from urllib3.util.retry import Retry
 from ._version import __version__
 from .answers import Answer, Failure, exchange_failure, read_envelope, with_note
 from .errors import (
-    ApiError,
-    AuthenticationError,
     ConfigError,
     CredentialsError,
     InputError,
-    LocalskillsError,
     MalformedResponseError,
-    NotFoundError,
     ResponseTooLargeError,
     TokenNotFoundError,
-    TransportError,
 )
-from .identifiers import id_problem, redact
+from .identifiers import api_token_problem, id_problem, redact
 from .orphans import OrphanSearch
-from .records import IssuedScimToken, ScimTokenRecord, parse_timestamp
-from .retry import MAX_RETRY_AFTER_SECONDS, RETRY_STATUSES, RetryPolicy
+from .records import IssuedScimToken, ScimTokenRecord
+from .retry import MAX_RETRY_AFTER_SECONDS, RetryPolicy
 from .settings import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_REQUEST_TIMEOUT,
-    MAX_REQUEST_TIMEOUT,
     MAX_RETRIES,
+    REQUEST_TIMEOUT,
     Credentials,
     Settings,
 )
 from .transport import (
+    Attempt,
     BodyTooLarge,
     DeadlineAdapter,
     NoRedirectSession,
@@ -66,22 +60,8 @@ from .transport import (
     read_body,
 )
 
-__all__ = [
-    "ANSWER_BODY_LIMIT",
-    "ERROR_BODY_LIMIT",
-    "LISTING_BODY_LIMIT",
-    "ApiError",
-    "AuthenticationError",
-    "IssuedScimToken",
-    "LocalskillsClient",
-    "LocalskillsError",
-    "NotFoundError",
-    "ScimTokenRecord",
-    "TransportError",
-    "parse_timestamp",
-]
+__all__ = ["ANSWER_BODY_LIMIT", "ERROR_BODY_LIMIT", "LISTING_BODY_LIMIT", "LocalskillsClient"]
 
-DEFAULT_TIMEOUT_SECONDS = DEFAULT_REQUEST_TIMEOUT
 LISTING_BODY_LIMIT = 4 * 1024 * 1024
 """Bytes read at most of a listing: about 16,000 tokens of 250 bytes each. Parsing a listing
 of this size costs at most about 100 MB of memory, whatever the server puts in it."""
@@ -89,9 +69,6 @@ ANSWER_BODY_LIMIT = 64 * 1024
 """Bytes read at most of any other successful answer (a create, a delete: a few hundred)."""
 ERROR_BODY_LIMIT = 64 * 1024
 """Bytes read at most of an error's body; the rest is never read."""
-# Kept for the names the package has offered.
-MAX_RETRY_AFTER = MAX_RETRY_AFTER_SECONDS
-RETRYABLE_STATUSES = RETRY_STATUSES
 # A server clock (the Date header) outside these years is ignored: date arithmetic on it, plus
 # the largest day count (identifiers.MAX_DAYS), must not overflow.
 _SERVER_YEARS = (1971, 9800)
@@ -118,30 +95,15 @@ class LocalskillsClient:
         self,
         credentials: Credentials,
         *,
-        timeout: float = DEFAULT_REQUEST_TIMEOUT,
-        max_retries: int | Retry = DEFAULT_MAX_RETRIES,
+        timeout: float = REQUEST_TIMEOUT.default,
+        max_retries: int | Retry = int(MAX_RETRIES.default),
         pool_size: int = 4,
         backoff_factor: float | None = None,
         on_warning: Callable[[str], None] | None = None,
     ) -> None:
-        if (
-            isinstance(timeout, bool)
-            or not isinstance(timeout, (int, float))
-            or not 0 < timeout <= MAX_REQUEST_TIMEOUT  # False for NaN too
-        ):
-            raise ConfigError(
-                f"timeout must be a number of seconds above 0 and at most "
-                f"{MAX_REQUEST_TIMEOUT:g}, got {timeout!r}"
-            )
-        if not isinstance(max_retries, Retry) and (
-            isinstance(max_retries, bool)
-            or not isinstance(max_retries, int)
-            or not 0 <= max_retries <= MAX_RETRIES
-        ):
-            raise ConfigError(
-                f"max_retries must be a whole number from 0 to {MAX_RETRIES} or a urllib3 "
-                f"Retry, got {max_retries!r}"
-            )
+        self._timeout = REQUEST_TIMEOUT.check(timeout, "timeout", text=False)
+        if not isinstance(max_retries, Retry):
+            max_retries = int(MAX_RETRIES.check(max_retries, "max_retries", text=False))
         if backoff_factor is not None and (
             isinstance(backoff_factor, bool)
             or not isinstance(backoff_factor, (int, float))
@@ -151,16 +113,13 @@ class LocalskillsClient:
                 f"backoff_factor must be a number of seconds from 0 to "
                 f"{MAX_RETRY_AFTER_SECONDS:g}, got {backoff_factor!r}"
             )
-        token = credentials.api_token
-        if not token or not all(ch.isascii() and ch.isprintable() and ch != " " for ch in token):
+        problem = api_token_problem(credentials.api_token)
+        if problem:
             raise CredentialsError(
-                f"The localskills API token from {credentials.token_source} is malformed: it "
-                "holds characters no API token has (white space, control or non-ASCII "
-                "characters); copy it again from localskills.sh."
+                f"The localskills API token from {credentials.token_source} {problem}."
             )
-        protect_in_logs(token)
+        protect_in_logs(credentials.api_token)
         self._credentials = credentials
-        self._timeout = float(timeout)
         if backoff_factor is not None:
             if isinstance(max_retries, Retry):
                 raise ConfigError("pass backoff_factor with an int max_retries, not with a Retry")
@@ -271,41 +230,50 @@ class LocalskillsClient:
             body["expiresInDays"] = expires_in_days
         key = (tenant_id, name)
         attempts = self._retry.attempts
-        revoked = 0
-        for attempt in range(1, attempts + 1):
+        revoked = attempt = 0
+        while True:
+            attempt += 1
             started = time.time()
-            with self._orphans.slot(key):
-                try:
-                    status, data = self._call(
-                        "POST", url, operation, tenant_id, json=body, limit=ANSWER_BODY_LIMIT
-                    )
-                    issued = IssuedScimToken.from_api(data, operation, status)
-                except Failure as failed:
-                    ambiguous = failed
-                except MalformedResponseError as malformed:
-                    # A 2xx answer: the server may well have created a token we cannot read.
-                    ambiguous = Failure(malformed, reached_server=True)
-                else:
-                    self._orphans.issued(issued.id)
-                    return issued
-                self._orphans.ambiguous(key)
+            outcome = self._post_in_slot(key, url, operation, tenant_id, body)
+            if isinstance(outcome, IssuedScimToken):
+                return outcome
             failed_at = time.monotonic()
-            revoked += self._orphans.search(key, started, operation, ambiguous.may_still_run)
+            revoked += self._orphans.search(key, started, operation, outcome.may_still_run)
             if attempt == attempts:
                 raise with_note(
-                    ambiguous.error,
+                    outcome.error,
                     f"{attempts} attempt{'s' if attempts > 1 else ''} failed; after each, the "
                     f"token it may have created was looked for and revoked ({revoked} revoked), "
                     "so none is left that nobody holds.",
                 ) from None
             # A Retry-After the server sent is honoured as on every other path (capped);
             # the search since the failure counts towards it.
-            asked = self._retry.parse_retry_after(ambiguous.retry_after or "")
+            asked = self._retry.parse_retry_after(outcome.retry_after or "")
             if asked:
                 time.sleep(max(0.0, asked - (time.monotonic() - failed_at)))
             else:
                 time.sleep(self._retry.backoff_before(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _post_in_slot(
+        self, key: tuple[str, str], url: str, operation: str, tenant_id: str, body: Any
+    ) -> IssuedScimToken | Failure:
+        """One POST, counted among the creates of ``key`` in flight: the issued token, or the
+        ambiguous failure, counted for the search that follows before the slot is left."""
+        with self._orphans.slot(key):
+            try:
+                status, data = self._call(
+                    "POST", url, operation, tenant_id, json=body, limit=ANSWER_BODY_LIMIT
+                )
+                issued = IssuedScimToken.from_api(data, operation, status)
+            except Failure as failed:
+                self._orphans.ambiguous(key)
+                return failed
+            except MalformedResponseError as malformed:
+                # A 2xx answer: the server may well have created a token we cannot read.
+                self._orphans.ambiguous(key)
+                return Failure(malformed, reached_server=True)
+            self._orphans.issued(issued.id)
+            return issued
 
     def delete_scim_token(self, tenant_id: str, token_id: str) -> bool:
         """Revoke a token. Returns False when it did not exist (already revoked).
@@ -384,39 +352,48 @@ class LocalskillsClient:
                     )
                 except _TRANSPORT_ERRORS as exc:
                     raise self._failure(operation, exc, attempt.expired) from None
-                state: Retry | None = getattr(response.raw, "retries", None)
-                status = response.status_code
                 try:
-                    self._note_server_time(response.headers)
-                    if 300 <= status < 400:
-                        body = b""
-                    elif status >= 400:
-                        body = read_body(response, ERROR_BODY_LIMIT, truncate=True)
-                    else:
-                        body = read_body(response, limit)
-                    if attempt.expired:
-                        # The deadline cut the body short; what was read is not the answer.
-                        raise ProtocolError("the deadline cut the answer short")
-                except BodyTooLarge as exc:
-                    size = f"{exc.declared} bytes" if exc.declared is not None else "more"
-                    error = ResponseTooLargeError(
-                        operation,
-                        status,
-                        f"the answer's body is {size}, over the limit of {exc.limit} bytes; "
-                        "the rest was not read",
-                        "Check the base URL: the localskills API answers far less.",
-                    )
-                    raise Failure(error, reached_server=True) from None
+                    return self._read(response, operation, limit, attempt)
                 except _TRANSPORT_ERRORS as exc:
                     failure = self._failure(operation, exc, attempt.expired)
-                    retries = self._next_try(method, url, state)
+                    retries = self._next_try(method, url, getattr(response.raw, "retries", None))
                     if retries is None:
                         raise failure from None
-                else:
-                    return Answer(status, response.headers, body)
                 finally:
                     response.close()
             retries.sleep()
+
+    def _read(
+        self,
+        response: requests.Response,
+        operation: str,
+        limit: int,
+        attempt: Attempt,
+    ) -> Answer:
+        """The answer, its body read within its limit. A body cut short by the deadline is an
+        answer that broke off (``ProtocolError``, as when the server closes early)."""
+        status = response.status_code
+        self._note_server_time(response.headers)
+        try:
+            if 300 <= status < 400:
+                body = b""
+            elif status >= 400:
+                body = read_body(response, ERROR_BODY_LIMIT, truncate=True)
+            else:
+                body = read_body(response, limit)
+        except BodyTooLarge as exc:
+            size = f"{exc.declared} bytes" if exc.declared is not None else "more"
+            error = ResponseTooLargeError(
+                operation,
+                status,
+                f"the answer's body is {size}, over the limit of {exc.limit} bytes; "
+                "the rest was not read",
+                "Check the base URL: the localskills API answers far less.",
+            )
+            raise Failure(error, reached_server=True) from None
+        if attempt.expired:
+            raise ProtocolError("the deadline cut the answer short")
+        return Answer(status, response.headers, body)
 
     def _failure(self, operation: str, exc: BaseException, expired: bool) -> Failure:
         return exchange_failure(

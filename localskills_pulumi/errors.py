@@ -1,4 +1,4 @@
-"""Every error localskills-pulumi raises, in one tree.
+r"""Every error localskills-pulumi raises, in one tree.
 
 Catch :class:`LocalskillsError` to catch them all; no other exception type leaves the package
 on purpose. Messages name the operation, the property or setting at fault and the fix, and
@@ -12,6 +12,7 @@ never hold a secret (the API token, a SCIM token's value).
     ├── InputError                   a ScimToken input, ID or command-line value is refused
     │   ├── ImportIdError            a composite ID that is not <tenant_id>/<token_id>
     │   └── AdoptionError            import_ names a token that differs from the program
+    │       └── ImportFileError      a token that import-file cannot write as asked
     ├── TransportError               no usable HTTP answer: refused, reset, timed out
     │   └── DeadlineExceededError    the answer did not arrive whole within the deadline
     ├── ApiError                     the API answered with an error (status, api_message)
@@ -28,7 +29,10 @@ never hold a secret (the API token, a SCIM token's value).
                                      could not be found and revoked
 
 :class:`ConfigError` and :class:`InputError` are also :class:`ValueError`, as the errors
-they replace were.
+they replace were. The emulator's and the test kit's errors (``SeedError``, ``StoreError``,
+``EmulatorError``, ``ProviderError``, ``EngineError``, ``CheckFailedError``) and the client's
+internal carriers are ``LocalskillsError``\ s too; ``tests/unit/test_error_tree.py`` walks every
+module and checks each exception class.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ __all__ = [
     "ConfigError",
     "CredentialsError",
     "DeadlineExceededError",
+    "ImportFileError",
     "ImportIdError",
     "InputError",
     "LocalskillsError",
@@ -84,6 +89,11 @@ class ImportIdError(InputError):
 class AdoptionError(InputError):
     """``import_`` names a token that cannot be adopted as declared: its name or lifetime
     differ from the program's, or it is expired or due for rotation."""
+
+
+class ImportFileError(AdoptionError):
+    """A token that cannot be imported as asked (its inputs would fail ``check``, or it is due
+    for replacement as soon as it is imported)."""
 
 
 class TransportError(LocalskillsError):

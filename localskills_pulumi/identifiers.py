@@ -26,6 +26,7 @@ __all__ = [
     "id_problem",
     "name_problem",
     "redact",
+    "shown",
 ]
 
 API_TOKEN_PREFIX = "lsk_"
@@ -38,9 +39,10 @@ SECRET_SHAPE = re.compile(r"lsk_[A-Za-z0-9_\-]{8,}")
 MAX_ID_LENGTH = 200
 """The longest tenant or token ID accepted (the API states none; far above any real ID)."""
 MAX_NAME_LENGTH = 256
-"""The longest token name accepted here (the API states none; the emulator takes 100)."""
+"""The longest token name accepted here and by the emulator (the API states none)."""
 MAX_DAYS = 36_500
-"""The largest day count accepted (100 years): date arithmetic on it cannot overflow."""
+"""The largest day count accepted here and by the emulator (100 years; the API states none):
+date arithmetic on it cannot overflow."""
 
 
 def id_problem(value: object) -> str | None:
@@ -90,16 +92,39 @@ def days_problem(value: object, *, low: int = 1, high: int = MAX_DAYS) -> str | 
     return None
 
 
-def api_token_problem(value: object) -> str | None:
-    """Why ``value`` cannot be a localskills API token (``lsk_`` + 64 hex), or None.
+def api_token_problem(value: object, *, exact: bool = False) -> str | None:
+    """Why ``value`` cannot be a localskills API token, or None; the message never repeats it.
 
-    The message never repeats the value.
+    The package sends any ``lsk_`` token of ASCII letters, digits, ``_`` and ``-`` (what a
+    header carries safely; another shape is the API's to refuse). With ``exact``, only the
+    documented form, ``lsk_`` and 64 hexadecimal characters: the emulator's seed and admin API.
     """
     if not isinstance(value, str):
         return f"must be a string, not {_type_name(value)}"
-    if not API_TOKEN_PATTERN.fullmatch(value):
-        return f"must be '{API_TOKEN_PREFIX}' followed by 64 hexadecimal characters"
+    if exact:
+        if not API_TOKEN_PATTERN.fullmatch(value):
+            return f"must be '{API_TOKEN_PREFIX}' followed by 64 hexadecimal characters"
+        return None
+    if not value:
+        return "is malformed: it is empty"
+    if not value.startswith(API_TOKEN_PREFIX):
+        return (
+            f"does not start with '{API_TOKEN_PREFIX}': use an API token created on "
+            "localskills.sh (not a SCIM token or another secret)"
+        )
+    if not all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in value):
+        return (
+            "is malformed: it holds characters no API token has (white space, punctuation or "
+            "non-ASCII letters); copy it again from localskills.sh"
+        )
     return None
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for a message: redacted (a user or a server may put a secret anywhere)
+    and cut to ``limit`` characters."""
+    text = redact(repr(value))
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def redact(text: str, *secrets: str) -> str:

@@ -25,34 +25,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
-from .errors import AdoptionError
-from .model import ScimTokenInputs, composite_id, validate_inputs
+from .errors import ImportFileError
+from .model import SCIM_TOKEN_TYPE, ScimTokenInputs, composite_id, validate_inputs
 from .provider import ScimTokenProvider
 from .records import ScimTokenRecord
 
 __all__ = [
     "MIN_PULUMI_VERSION",
-    "SCIM_TOKEN_TYPE",
-    "ImportFileError",
     "ImportedToken",
     "import_entry",
     "import_file",
     "instructions",
 ]
 
-SCIM_TOKEN_TYPE = "pulumi-python:dynamic/localskills:ScimToken"
 """The type token of ``ScimToken`` (``pulumi-python:dynamic/<module>:<name>``)."""
 MIN_PULUMI_VERSION = "3.254.0"
 """The first Pulumi CLI whose ``pulumi import --file`` reads ``inputs`` and ``outputs``
 (pulumi/pulumi#23984)."""
-PROVIDER_KEY = "__provider"
-
-
-class ImportFileError(AdoptionError):
-    """A token that cannot be imported as asked (its inputs would fail ``check``, or it is due
-    for replacement as soon as it is imported)."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +54,6 @@ class ImportedToken:
     record: ScimTokenRecord
     resource_name: str
     """The Pulumi resource name (the ``name`` of the entry, and of the ``ScimToken``)."""
-    variable_name: str
-    """The Python variable the program's ``ScimToken`` is assigned to."""
     rotate_before_days: int | None = None
     now: datetime | None = None
     """The clock expiry is judged by: the server's, as of the listing (default: this machine's)."""
@@ -144,18 +133,7 @@ def instructions(tokens: Sequence[ImportedToken], file_name: str = "scim-tokens.
         "",
     ]
     for token in tokens:
-        inputs = token.inputs
-        lines += [
-            f"{token.variable_name} = ScimToken(",
-            f"    {token.resource_name!r},",
-            f"    tenant_id={inputs.tenant_id!r},",
-            f"    name={inputs.name!r},",
-        ]
-        if inputs.expires_in_days is not None:
-            lines.append(f"    expires_in_days={inputs.expires_in_days!r},")
-        if inputs.rotate_before_days is not None:
-            lines.append(f"    rotate_before_days={inputs.rotate_before_days!r},")
-        lines += [")", ""]
+        lines += [*token.inputs.declaration(token.resource_name), ""]
     lines += [
         f"# Then import it (Pulumi CLI {MIN_PULUMI_VERSION} or later: older ones ignore the",
         "# file's inputs and outputs and fail reading the token):",

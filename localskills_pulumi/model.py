@@ -6,6 +6,8 @@ and the resource class share one definition of what a valid ScimToken is.
 
 from __future__ import annotations
 
+import keyword
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -13,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import ImportIdError, InputError
-from .identifiers import MAX_DAYS, days_problem, id_problem, name_problem
+from .identifiers import MAX_DAYS, days_problem, id_problem, name_problem, shown
 from .records import ScimTokenRecord
 
 __all__ = [
@@ -21,12 +23,11 @@ __all__ = [
     "INPUT_NAMES",
     "OUTPUT_NAMES",
     "RECORD_OUTPUT_NAMES",
-    "ImportIdError",
+    "SCIM_TOKEN_TYPE",
     "ScimTokenInputs",
     "changed_inputs",
     "composite_id",
     "is_unknown",
-    "lifetime_days",
     "normalize_inputs",
     "parse_composite_id",
     "rotation_due",
@@ -39,6 +40,9 @@ INPUT_NAMES = ("tenant_id", "name", "expires_in_days", "rotate_before_days")
 # Set by the resource class from `opts.import_`; never part of a diff.
 IMPORT_ID = "import_id"
 # The record's fields that are outputs as they are (its id is `token_id`; its name is an input).
+SCIM_TOKEN_TYPE = "pulumi-python:dynamic/localskills:ScimToken"
+"""The type token of ``ScimToken`` (``pulumi-python:dynamic/<module>:<name>``, from the class's
+``module`` and ``name`` in ``resource.py``), in every URN and import file."""
 RECORD_OUTPUT_NAMES = tuple(f.name for f in fields(ScimTokenRecord) if f.name not in ("id", "name"))
 OUTPUT_NAMES = (*INPUT_NAMES, "token_id", "token_value", *RECORD_OUTPUT_NAMES)
 
@@ -98,7 +102,7 @@ def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
                 failures.append(
                     (
                         "tenant_id",
-                        f"tenant_id {_show(tenant_id)} {problem}: use the tenant ID exactly as "
+                        f"tenant_id {shown(tenant_id)} {problem}: use the tenant ID exactly as "
                         "localskills.sh shows it.",
                     )
                 )
@@ -115,7 +119,7 @@ def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
             problem = name_problem(name)
             if problem:
                 failures.append(
-                    ("name", f"name {_show(name)} {problem}: use a short one-line label.")
+                    ("name", f"name {shown(name)} {problem}: use a short one-line label.")
                 )
 
     expires = news.get("expires_in_days")
@@ -167,11 +171,6 @@ def _check_days(prop: str, value: Any, failures: list[tuple[str, str]]) -> bool:
         failures.append((prop, f"{prop} {problem}: set a whole number of days, e.g. 90."))
         return False
     return True
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def whole_number(value: Any) -> Any:
@@ -227,12 +226,6 @@ def rotation_due(
         return False
 
 
-def lifetime_days(record: ScimTokenRecord) -> int | None:
-    """``expires_at - created_at`` in whole days, or None (see
-    :attr:`ScimTokenRecord.lifetime_days`)."""
-    return record.lifetime_days
-
-
 @dataclass(frozen=True)
 class ScimTokenInputs:
     """A ScimToken's inputs, after ``check``."""
@@ -269,6 +262,21 @@ class ScimTokenInputs:
         if self.import_id is not None:
             props[IMPORT_ID] = self.import_id
         return props
+
+    def declaration(self, resource_name: str) -> list[str]:
+        """The lines of Python that declare these inputs as ``ScimToken(resource_name, ...)``,
+        with ``import_`` when :attr:`import_id` is set (the adoption of that token)."""
+        variable = re.sub(r"\W+", "_", resource_name.lower()).strip("_")
+        if not variable.isidentifier():
+            variable = f"token_{variable}" if variable else "scim_token"
+        if keyword.iskeyword(variable):
+            variable += "_"
+        lines = [f"{variable} = ScimToken(", f"    {resource_name!r},"]
+        lines += [f"    {key}={value!r}," for key, value in self.as_inputs().items()
+                  if value is not None and key != IMPORT_ID]  # fmt: skip
+        if self.import_id is not None:
+            lines.append(f"    opts=pulumi.ResourceOptions(import_={self.import_id!r}),")
+        return [*lines, ")"]
 
     def outputs(self, record: ScimTokenRecord, token_value: Any) -> dict[str, Any]:
         """The resource's outputs for a live token. The import marker is never one: it asks

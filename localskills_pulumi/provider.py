@@ -56,10 +56,6 @@ from .model import (
 from .records import parse_timestamp
 from .settings import (
     CONFIG_KEYS,
-    CONFIG_LISTING_CACHE,
-    CONFIG_MAX_RETRIES,
-    CONFIG_REQUEST_TIMEOUT,
-    DEFAULT_LISTING_CACHE_SECONDS,
     Settings,
     check_liveness_setting,
     resolve_credentials,
@@ -70,17 +66,9 @@ from .settings import (
 
 __all__ = ["HOST_WORKERS", "ProviderRuntime", "ScimTokenProvider"]
 
-# Names this module has offered; they live in settings.py and listings.py now.
-_MOVED = (
-    CONFIG_LISTING_CACHE,
-    CONFIG_MAX_RETRIES,
-    CONFIG_REQUEST_TIMEOUT,
-    DEFAULT_LISTING_CACHE_SECONDS,
-    TenantListings,
-)
-
 HOST_WORKERS = 4
-"""The dynamic provider host serves 4 calls at once; the client pools as many connections."""
+"""The dynamic provider host serves this many calls at once (``pulumi/dynamic/__main__.py``:
+``futures.ThreadPoolExecutor(max_workers=4)``); the client pools as many connections."""
 
 
 @dataclass
@@ -127,12 +115,19 @@ class ScimTokenProvider(ResourceProvider):
     # The pickle carries no secret (see __getstate__), so it need not be encrypted in state.
     serialize_as_secret_always = False
 
+    def __init__(self) -> None:
+        self.__setstate__({})
+
     def __getstate__(self) -> dict[str, Any]:
         # Whatever this object holds at run time stays in this process.
         return {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        pass
+        # Unpickled in the host from `__provider`, as requests rebuilds a Session: the process
+        # state starts empty, and `configure` and the first call fill it.
+        self._config: dict[str, Any] = {}
+        self._config_problem: str | None = None
+        self._runtime_state: ProviderRuntime | None = None
 
     # -- process-local state, built on first use -------------------------------------------
 
@@ -151,31 +146,30 @@ class ScimTokenProvider(ResourceProvider):
         return ProviderRuntime(settings=settings, client=client, listings=listings)
 
     def _runtime(self) -> ProviderRuntime:
-        runtime: ProviderRuntime | None = self.__dict__.get("_runtime_state")
+        runtime = self._runtime_state
         if runtime is None:
             with _RUNTIME_LOCK:
-                runtime = self.__dict__.get("_runtime_state")
+                runtime = self._runtime_state
                 if runtime is None:
                     self._refuse_unknown_config()
                     for warning in unknown_environment_variables():
                         warn(warning)
-                    settings = resolve_settings(config=self.__dict__.get("_config", {}))
+                    settings = resolve_settings(config=self._config)
                     runtime = self.build_runtime(settings)
-                    self.__dict__["_runtime_state"] = runtime
+                    self._runtime_state = runtime
         return runtime
 
     def _warn_without_credentials(self) -> None:
         """A preview only checks a new token, so without this a missing API token would pass
         the preview silently and fail the ``up``."""
         try:
-            resolve_credentials(config=self.__dict__.get("_config", {}))
+            resolve_credentials(config=self._config)
         except CredentialsError as exc:
             warn(f"{exc} Nothing can be issued, read or revoked without it.")
 
     def _refuse_unknown_config(self) -> None:
-        problem: str | None = self.__dict__.get("_config_problem")
-        if problem:
-            raise ConfigError(problem)
+        if self._config_problem:
+            raise ConfigError(self._config_problem)
 
     # -- the CRUD contract -----------------------------------------------------------------
 
@@ -254,7 +248,7 @@ class ScimTokenProvider(ResourceProvider):
         if _RUN.liveness_off(tenant_id):
             return False
         try:
-            if not check_liveness_setting(self.__dict__.get("_config", {})):
+            if not check_liveness_setting(self._config):
                 return False
             return self._runtime().listings.find(tenant_id, token_id) is None
         except LocalskillsError as exc:
@@ -370,7 +364,7 @@ class ScimTokenProvider(ResourceProvider):
 
     def _now(self) -> datetime | None:
         """The server's clock if this process has heard from it, else None (this machine's)."""
-        runtime: ProviderRuntime | None = self.__dict__.get("_runtime_state")
+        runtime = self._runtime_state
         return runtime.now() if runtime is not None else None
 
     # -- import ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .errors import MalformedResponseError
-from .identifiers import MAX_NAME_LENGTH, id_problem, redact
+from .identifiers import MAX_NAME_LENGTH, id_problem, shown
 
 __all__ = ["IssuedScimToken", "ScimTokenRecord", "format_timestamp", "parse_timestamp"]
 
@@ -177,7 +177,7 @@ class _Fields:
         value = self._value(key, optional=False)
         problem = id_problem(value)
         if problem:
-            self._fail(f"field {key!r} {problem} (got {_show(value)})")
+            self._fail(f"field {key!r} {problem} (got {shown(value)})")
         return str(value)
 
     def name(self, key: str) -> str:
@@ -205,7 +205,7 @@ class _Fields:
         except (ValueError, OverflowError):
             parsed = False
         if not parsed:  # raised outside the except: no chained ValueError in the traceback
-            self._fail(f"field {key!r} is not an ISO 8601 timestamp: {_show(value)}")
+            self._fail(f"field {key!r} is not an ISO 8601 timestamp: {shown(value)}")
         return str(value)
 
     def secret(self, key: str) -> str:
@@ -217,8 +217,3 @@ class _Fields:
 
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    text = redact(repr(value))
-    return text if len(text) <= limit else text[:limit] + "..."

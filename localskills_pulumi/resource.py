@@ -14,8 +14,6 @@ from .provider import ScimTokenProvider
 
 __all__ = ["ScimToken", "ScimTokenArgs"]
 
-_REQUIRED_INPUTS = ("tenant_id", "name")
-
 
 @pulumi.input_type
 class ScimTokenArgs:
@@ -208,7 +206,17 @@ class ScimToken(Resource, module="localskills", name="ScimToken"):
                expires. Needs ``expires_in_days``, and must be smaller than it.
         """
 
-    def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        resource_name: str,
+        *positional: Any,
+        args: ScimTokenArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        tenant_id: pulumi.Input[str] | None = None,
+        name: pulumi.Input[str] | None = None,
+        expires_in_days: pulumi.Input[int] | None = None,
+        rotate_before_days: pulumi.Input[int] | None = None,
+    ) -> None:
         """
         Create a ScimToken resource with the given unique name, arguments and options: either
         ``ScimToken(resource_name, ScimTokenArgs(...), opts)`` or
@@ -217,8 +225,56 @@ class ScimToken(Resource, module="localskills", name="ScimToken"):
         :raises TypeError: when the inputs come both as ``ScimTokenArgs`` and as keyword
                arguments, or not at all, or a required one (``tenant_id``, ``name``) is missing.
         """
-        inputs, opts = _inputs_and_opts(resource_name, args, kwargs)
-        self._internal_init(resource_name, opts, **inputs)
+        this = f"ScimToken({resource_name!r}, ...)"
+        rest = list(positional)
+        if rest and isinstance(rest[0], ScimTokenArgs):
+            if args is not None:
+                raise TypeError(f"{this} got ScimTokenArgs twice: positionally and as args=")
+            args = rest.pop(0)
+        if rest and (rest[0] is None or isinstance(rest[0], pulumi.ResourceOptions)):
+            if opts is not None:
+                raise TypeError(f"{this} got opts twice: positionally and as opts=")
+            opts = rest.pop(0)
+        if rest:
+            raise TypeError(
+                f"{this} got an unexpected positional argument of type {type(rest[0]).__name__}:"
+                " pass ScimTokenArgs(...) and then pulumi.ResourceOptions, or the inputs as "
+                "keyword arguments"
+            )
+        if args is not None and not isinstance(args, ScimTokenArgs):
+            raise TypeError(f"{this}: args must be a ScimTokenArgs, not {type(args).__name__}")
+        if opts is not None and not isinstance(opts, pulumi.ResourceOptions):
+            raise TypeError(
+                f"{this}: opts must be a pulumi.ResourceOptions, not {type(opts).__name__}"
+            )
+        given = {
+            key: value
+            for key, value in (
+                ("tenant_id", tenant_id),
+                ("name", name),
+                ("expires_in_days", expires_in_days),
+                ("rotate_before_days", rotate_before_days),
+            )
+            if value is not None
+        }
+        if args is not None:
+            if given:
+                raise TypeError(
+                    f"{this} got its inputs twice, as ScimTokenArgs and as keyword arguments "
+                    f"({', '.join(given)}): give them one way, either "
+                    f"ScimToken({resource_name!r}, ScimTokenArgs(tenant_id=..., name=...), opts) "
+                    f"or ScimToken({resource_name!r}, tenant_id=..., name=..., opts=opts)"
+                )
+            given = {key: getattr(args, key) for key in INPUT_NAMES}
+        elif not given:
+            raise TypeError(
+                f"{this} got no inputs: pass ScimTokenArgs(tenant_id=..., name=...) or the "
+                "keyword arguments tenant_id=... and name=..."
+            )
+        missing = [key for key in ("tenant_id", "name") if given.get(key) is None]
+        if missing:
+            raise TypeError(f"{this} is missing the required input(s) {', '.join(missing)}")
+        self._internal_init(resource_name, opts, **given)
 
     def _internal_init(
         self, resource_name: str, opts: pulumi.ResourceOptions | None, **inputs: Any
@@ -255,72 +311,3 @@ class ScimToken(Resource, module="localskills", name="ScimToken"):
         token = ScimToken.__new__(ScimToken)
         token._internal_init(resource_name, opts)
         return token
-
-
-def _inputs_and_opts(
-    resource_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[dict[str, Any], pulumi.ResourceOptions | None]:
-    """Sort ``ScimToken.__init__``'s arguments into inputs and options, the way Pulumi's
-    generated SDKs do (``_utilities.get_resource_args_opts``), but refusing ambiguity."""
-    this = f"ScimToken({resource_name!r}, ...)"
-    positional = list(args)
-    kwargs = dict(kwargs)
-    resource_args: ScimTokenArgs | None = None
-    if positional and isinstance(positional[0], ScimTokenArgs):
-        resource_args = positional.pop(0)
-    if "args" in kwargs:
-        given = kwargs.pop("args")
-        if resource_args is not None:
-            raise TypeError(f"{this} got ScimTokenArgs twice: positionally and as args=")
-        if not isinstance(given, ScimTokenArgs):
-            raise TypeError(f"{this}: args must be a ScimTokenArgs, not {type(given).__name__}")
-        resource_args = given
-    opts: Any = None
-    if positional and (positional[0] is None or isinstance(positional[0], pulumi.ResourceOptions)):
-        opts = positional.pop(0)
-        if "opts" in kwargs:
-            raise TypeError(f"{this} got opts twice: positionally and as opts=")
-    else:
-        opts = kwargs.pop("opts", None)
-    if positional:
-        raise TypeError(
-            f"{this} got an unexpected positional argument of type "
-            f"{type(positional[0]).__name__}: pass ScimTokenArgs(...) and then "
-            "pulumi.ResourceOptions, or the inputs as keyword arguments"
-        )
-    if opts is not None and not isinstance(opts, pulumi.ResourceOptions):
-        raise TypeError(f"{this}: opts must be a pulumi.ResourceOptions, not {type(opts).__name__}")
-    unexpected = sorted(set(kwargs) - set(INPUT_NAMES))
-    if unexpected:
-        raise TypeError(
-            f"{this} got unexpected keyword argument(s) {', '.join(unexpected)}; its inputs are "
-            f"{', '.join(INPUT_NAMES)}"
-        )
-
-    if resource_args is not None:
-        if kwargs:
-            raise TypeError(
-                f"{this} got its inputs twice, as ScimTokenArgs and as keyword arguments "
-                f"({', '.join(sorted(kwargs))}): give them one way, either "
-                f"ScimToken({resource_name!r}, ScimTokenArgs(tenant_id=..., name=...), opts) or "
-                f"ScimToken({resource_name!r}, tenant_id=..., name=..., opts=opts)"
-            )
-        return _args_inputs(resource_args), opts
-    if not kwargs:
-        raise TypeError(
-            f"{this} got no inputs: pass ScimTokenArgs(tenant_id=..., name=...) or the keyword "
-            "arguments tenant_id=... and name=..."
-        )
-    missing = [key for key in _REQUIRED_INPUTS if key not in kwargs]
-    if missing:
-        raise TypeError(f"{this} is missing the required input(s) {', '.join(missing)}")
-    return kwargs, opts
-
-
-def _args_inputs(args: ScimTokenArgs) -> dict[str, Any]:
-    return {
-        "tenant_id": args.tenant_id,
-        "name": args.name,
-        "expires_in_days": args.expires_in_days,
-        "rotate_before_days": args.rotate_before_days,
-    }

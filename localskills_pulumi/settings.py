@@ -10,7 +10,7 @@ stack config                  environment                             default   
 ============================  ======================================  ==========  ============
 ``localskills:apiToken``      ``LOCALSKILLS_API_TOKEN``               (none)      ``lsk_...``
 ``localskills:baseUrl``       ``LOCALSKILLS_BASE_URL``                localskills ``http(s)://``
-``localskills:requestTimeout`` ``LOCALSKILLS_REQUEST_TIMEOUT``        30          (0, 600] s
+``localskills:requestTimeout`` ``LOCALSKILLS_REQUEST_TIMEOUT``        30          0.1 to 600 s
 ``localskills:maxRetries``    ``LOCALSKILLS_MAX_RETRIES``             3           0 to 10
 ``localskills:listingCacheSeconds`` ``LOCALSKILLS_LISTING_CACHE_SECONDS`` 300     0 to 3600 s
 ``localskills:checkLiveness`` ``LOCALSKILLS_CHECK_LIVENESS``          true        true, false
@@ -20,7 +20,6 @@ stack config                  environment                             default   
 from __future__ import annotations
 
 import difflib
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,12 +27,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, CredentialsError
-from .identifiers import API_TOKEN_PREFIX
+from .identifiers import api_token_problem
 
 __all__ = [
     "CONFIG_KEYS",
     "DEFAULT_BASE_URL",
+    "LISTING_CACHE",
+    "MAX_RETRIES",
+    "REQUEST_TIMEOUT",
     "Credentials",
+    "NumberSetting",
     "Settings",
     "base_url_problem",
     "check_liveness_setting",
@@ -78,12 +81,54 @@ ENV_KEYS = (
 )
 """Every environment variable the package reads."""
 
-DEFAULT_REQUEST_TIMEOUT = 30.0
-MAX_REQUEST_TIMEOUT = 600.0
-DEFAULT_MAX_RETRIES = 3
-MAX_RETRIES = 10
-DEFAULT_LISTING_CACHE_SECONDS = 300.0
-MAX_LISTING_CACHE_SECONDS = 3600.0
+
+@dataclass(frozen=True)
+class NumberSetting:
+    """A numeric setting: its stack config key, environment variable, default and range."""
+
+    config_key: str
+    env_key: str
+    default: float
+    low: float
+    high: float
+    whole: bool = False
+    unit: str = ""
+
+    @property
+    def allowed(self) -> str:
+        kind = "a whole number" if self.whole else "a number"
+        return f"{kind} from {self.low:g} to {self.high:g}{self.unit}"
+
+    def check(self, raw: Any, source: str, *, text: bool = True) -> float:
+        """``raw`` (a number, or with ``text`` its text from config or the environment) as a
+        number.
+
+        :raises ConfigError: naming ``source`` and the allowed range.
+        """
+        value: float | None = None
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            value = float(raw)
+        elif isinstance(raw, str) and text:
+            try:
+                value = float(raw.strip())
+            except ValueError:
+                value = None
+        if (
+            value is None
+            or not self.low <= value <= self.high  # False for NaN too
+            or (self.whole and value != int(value))
+        ):
+            raise ConfigError(f"{source} must be {self.allowed}, got {raw!r}.")
+        return value
+
+
+REQUEST_TIMEOUT = NumberSetting(
+    CONFIG_REQUEST_TIMEOUT, ENV_REQUEST_TIMEOUT, 30.0, 0.1, 600.0, unit=" seconds"
+)
+MAX_RETRIES = NumberSetting(CONFIG_MAX_RETRIES, ENV_MAX_RETRIES, 3, 0, 10, whole=True)
+LISTING_CACHE = NumberSetting(
+    CONFIG_LISTING_CACHE, ENV_LISTING_CACHE, 300.0, 0.0, 3600.0, unit=" seconds"
+)
 
 _STACK_CONFIG_SOURCE = "stack config"
 
@@ -128,9 +173,9 @@ class Settings:
     """
 
     credentials: Credentials
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
-    max_retries: int = DEFAULT_MAX_RETRIES
-    listing_cache_seconds: float = DEFAULT_LISTING_CACHE_SECONDS
+    request_timeout: float = REQUEST_TIMEOUT.default
+    max_retries: int = int(MAX_RETRIES.default)
+    listing_cache_seconds: float = LISTING_CACHE.default
     check_liveness: bool = True
 
 
@@ -166,39 +211,13 @@ def resolve_settings(
     )
     config = config or {}
     env = os.environ if environ is None else environ
-    timeout = _number(
-        request_timeout,
-        config,
-        env,
-        CONFIG_REQUEST_TIMEOUT,
-        ENV_REQUEST_TIMEOUT,
-        DEFAULT_REQUEST_TIMEOUT,
-        low=0.0,
-        high=MAX_REQUEST_TIMEOUT,
-        low_open=True,
-        unit=" seconds",
-    )
-    retries = _number(
-        max_retries,
-        config,
-        env,
-        CONFIG_MAX_RETRIES,
-        ENV_MAX_RETRIES,
-        DEFAULT_MAX_RETRIES,
-        low=0,
-        high=MAX_RETRIES,
-        whole=True,
-    )
-    cache = _number(
-        listing_cache_seconds,
-        config,
-        env,
-        CONFIG_LISTING_CACHE,
-        ENV_LISTING_CACHE,
-        DEFAULT_LISTING_CACHE_SECONDS,
-        low=0.0,
-        high=MAX_LISTING_CACHE_SECONDS,
-        unit=" seconds",
+    timeout, retries, cache = (
+        _number(explicit, config, env, setting)
+        for explicit, setting in (
+            (request_timeout, REQUEST_TIMEOUT),
+            (max_retries, MAX_RETRIES),
+            (listing_cache_seconds, LISTING_CACHE),
+        )
     )
     return Settings(
         credentials=credentials,
@@ -242,18 +261,9 @@ def resolve_credentials(
             f"`pulumi config set --secret {CONFIG_API_TOKEN} lsk_...` "
             f"or the {ENV_API_TOKEN} environment variable."
         )
-    if not token.startswith(API_TOKEN_PREFIX):
-        raise CredentialsError(
-            f"The localskills API token from {source} does not start with "
-            f"'{API_TOKEN_PREFIX}': use an API token created on localskills.sh "
-            "(not a SCIM token or another secret)."
-        )
-    if not all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in token):
-        raise CredentialsError(
-            f"The localskills API token from {source} is malformed: it holds characters no "
-            "API token has (white space, punctuation or non-ASCII letters); copy it again "
-            "from localskills.sh."
-        )
+    problem = api_token_problem(token)
+    if problem:
+        raise CredentialsError(f"The localskills API token from {source} {problem}.")
 
     url, url_source = _first(
         (base_url, "the --base-url option" if context == "cli" else "the base_url argument"),
@@ -398,43 +408,7 @@ def _number(
     explicit: float | None,
     config: Mapping[str, Any],
     env: Mapping[str, str],
-    config_key: str,
-    env_key: str,
-    default: float,
-    *,
-    low: float,
-    high: float,
-    low_open: bool = False,
-    whole: bool = False,
-    unit: str = "",
+    setting: NumberSetting,
 ) -> float:
-    given = _given(explicit, config, env, config_key, env_key)
-    if given is None:
-        return default
-    raw, source = given
-    allowed = (
-        f"a whole number from {low:g} to {high:g}"
-        if whole
-        else f"a number {'above' if low_open else 'from'} {low:g}"
-        f"{' and at most' if low_open else ' to'} {high:g}{unit}"
-    )
-    value: float | None
-    if isinstance(raw, bool):
-        value = None
-    elif isinstance(raw, (int, float)):
-        value = float(raw)
-    else:
-        try:
-            value = float(str(raw).strip())
-        except ValueError:
-            value = None
-    if (
-        value is None
-        or not math.isfinite(value)
-        or (whole and value != int(value))
-        or value < low
-        or (low_open and value == low)
-        or value > high
-    ):
-        raise ConfigError(f"{source} must be {allowed}, got {raw!r}.")
-    return value
+    given = _given(explicit, config, env, setting.config_key, setting.env_key)
+    return setting.default if given is None else setting.check(*given)

@@ -39,6 +39,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
+from .errors import LocalskillsError
 from .identifiers import redact
 
 __all__ = [
@@ -56,7 +57,7 @@ DRAIN_LIMIT = 64 * 1024
 is closed instead of drained."""
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(LocalskillsError):
     """The answer's body is longer than the limit (raised by :func:`read_body`)."""
 
     def __init__(self, limit: int, declared: int | None) -> None:

@@ -5,6 +5,6 @@ A leaf package: of ``localskills_pulumi`` it imports only :mod:`localskills_pulu
 ``python -m localskills_pulumi.emulator`` or call :func:`main`; see docs/emulator.md.
 """
 
-from .cli import main
+from .command import main
 
 __all__ = ["main"]

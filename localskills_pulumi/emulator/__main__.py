@@ -1,8 +1,8 @@
-"""``python -m localskills_pulumi.emulator``: see :mod:`localskills_pulumi.emulator.cli`."""
+"""``python -m localskills_pulumi.emulator``: see :mod:`localskills_pulumi.emulator.command`."""
 
 import sys
 
-from .cli import main
+from .command import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..identifiers import api_token_problem, id_problem
+from .api import create_token
 from .faults import FaultBook, RuleError, parse_rules
-from .requestlog import RequestLog
-from .store import ClockRangeError, Conflict, Store, format_time
-from .wire import (
+from .messages import (
     Headers,
     Params,
     Request,
@@ -22,6 +21,8 @@ from .wire import (
     json_response,
     parse_json,
 )
+from .requestlog import RequestLog
+from .store import ClockRangeError, Conflict, Store, format_time
 
 MAX_ADVANCE_SECONDS = 1e10
 """The most one ``POST /_emulator/clock`` may move the clock, either way (about 317 years)."""
@@ -55,6 +56,10 @@ class AdminApi:
                 },
                 ("_emulator", "requests"): {"GET": self._requests, "DELETE": self._clear_requests},
                 ("_emulator", "tenants"): {"POST": self._add_tenant},
+                ("_emulator", "tenants", "{tenant}", "scim-tokens"): {
+                    "GET": self._tokens,
+                    "POST": self._add_token,
+                },
                 ("_emulator", "clock"): {"GET": self._clock, "POST": self._move_clock},
             }
         )
@@ -108,7 +113,7 @@ class AdminApi:
         if not isinstance(tokens, list):
             return error(400, "api_tokens: must be a list")
         for index, token in enumerate(tokens):
-            problem = api_token_problem(token)
+            problem = api_token_problem(token, exact=True)
             if problem:
                 return error(400, f"api_tokens[{index}]: {problem}")
         try:
@@ -116,6 +121,18 @@ class AdminApi:
         except Conflict:
             return error(409, "id: tenant already exists")
         return answer(201, {"id": tenant_id, "name": name})
+
+    def _tokens(self, request: Request, params: Params) -> Response:
+        if not self.store.tenant_exists(params["tenant"]):
+            return error(404, "tenant: no such tenant")
+        return answer(200, {"tokens": self.store.list_scim_tokens(params["tenant"])})
+
+    def _add_token(self, request: Request, params: Params) -> Response:
+        """A token issued as the API's create would, with no credential, fault or log entry."""
+        if not self.store.tenant_exists(params["tenant"]):
+            return error(404, "tenant: no such tenant")
+        created = create_token(self.store, params["tenant"], request.body)
+        return created if isinstance(created, Response) else answer(201, created)
 
     def _clock(self, request: Request, params: Params) -> Response:
         return answer(200, {"now": format_time(self.store.clock.now())})

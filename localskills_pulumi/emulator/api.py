@@ -7,9 +7,10 @@ token (401), tenant (404), membership (403), then the route's own (400, 404).
 
 from __future__ import annotations
 
-from ..identifiers import API_TOKEN_PATTERN
-from .store import MAX_EXPIRES_IN_DAYS, Store
-from .wire import (
+from typing import Any
+
+from ..identifiers import API_TOKEN_PATTERN, MAX_DAYS, MAX_NAME_LENGTH
+from .messages import (
     Headers,
     Params,
     Request,
@@ -20,8 +21,8 @@ from .wire import (
     json_response,
     parse_json,
 )
+from .store import Store
 
-MAX_NAME_LENGTH = 100
 _CHALLENGE = [("WWW-Authenticate", "Bearer")]
 
 
@@ -81,21 +82,27 @@ class LocalskillsApi:
         return ok(None)
 
     def _create(self, request: Request, params: Params) -> Response:
-        payload, problem = parse_json(request.body)
-        if problem:
-            return error(400, problem)
-        if not isinstance(payload, dict):
-            return error(400, "Request body must be a JSON object")
-        name = payload.get("name")
-        if name is None:
-            return error(400, "name is required")
-        if not isinstance(name, str):
-            return error(400, "name must be a string")
-        if not name.strip():
-            return error(400, "name must not be blank")
-        if len(name) > MAX_NAME_LENGTH:
-            return error(400, f"name must be at most {MAX_NAME_LENGTH} characters")
-        days = payload.get("expiresInDays")
-        if days is not None and (not is_int(days) or not 1 <= days <= MAX_EXPIRES_IN_DAYS):
-            return error(400, f"expiresInDays must be an integer from 1 to {MAX_EXPIRES_IN_DAYS}")
-        return ok(self.store.create_scim_token(params["tenant"], name, days), 201)
+        created = create_token(self.store, params["tenant"], request.body)
+        return created if isinstance(created, Response) else ok(created, 201)
+
+
+def create_token(store: Store, tenant_id: str, body: bytes) -> dict[str, Any] | Response:
+    """A create's body checked as the API checks it, and the token issued; or the 400."""
+    payload, problem = parse_json(body)
+    if problem:
+        return error(400, problem)
+    if not isinstance(payload, dict):
+        return error(400, "Request body must be a JSON object")
+    name = payload.get("name")
+    if name is None:
+        return error(400, "name is required")
+    if not isinstance(name, str):
+        return error(400, "name must be a string")
+    if not name.strip():
+        return error(400, "name must not be blank")
+    if len(name) > MAX_NAME_LENGTH:
+        return error(400, f"name must be at most {MAX_NAME_LENGTH} characters")
+    days = payload.get("expiresInDays")
+    if days is not None and (not is_int(days) or not 1 <= days <= MAX_DAYS):
+        return error(400, f"expiresInDays must be an integer from 1 to {MAX_DAYS}")
+    return store.create_scim_token(tenant_id, name, days)

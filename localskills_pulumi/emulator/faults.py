@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import LocalskillsError
-from .wire import ErrorFactory, Response, is_int, is_number
+from .messages import ErrorFactory, Response, is_int, is_number
 
 MAX_DELAY_MS = 600_000
 _FIELDS = ("method", "path_prefix", "times", "action", "status", "retry_after", "delay_ms")
 
 Work = Callable[[], Response]
 """Serves the request for real: the route's answer (the work is done when it is called)."""
-Answer = Response | None
+Reply = Response | None
 """The answer to write, or None: abort the connection with a TCP reset, answering nothing."""
 
 
@@ -33,32 +33,32 @@ class RuleError(LocalskillsError, ValueError):
 class Action:
     """One fault action: the fields it takes, and what it does with the request's work."""
 
-    perform: Callable[[FaultRule, Work, ErrorFactory], Answer]
+    perform: Callable[[FaultRule, Work, ErrorFactory], Reply]
     takes_status: bool = False
     """Requires ``status`` (200 to 599) and allows ``retry_after``."""
     takes_delay: bool = False
     """Requires ``delay_ms``."""
 
 
-def _status(rule: FaultRule, work: Work, error: ErrorFactory) -> Answer:
+def _status(rule: FaultRule, work: Work, error: ErrorFactory) -> Reply:
     return rule.injected_error(error)  # the work is not done
 
 
-def _commit_then_status(rule: FaultRule, work: Work, error: ErrorFactory) -> Answer:
+def _commit_then_status(rule: FaultRule, work: Work, error: ErrorFactory) -> Reply:
     work()  # done, and its answer is lost: the ambiguous failure
     return rule.injected_error(error)
 
 
-def _reset(rule: FaultRule, work: Work, error: ErrorFactory) -> Answer:
+def _reset(rule: FaultRule, work: Work, error: ErrorFactory) -> Reply:
     return None  # the work is not done
 
 
-def _commit_then_reset(rule: FaultRule, work: Work, error: ErrorFactory) -> Answer:
+def _commit_then_reset(rule: FaultRule, work: Work, error: ErrorFactory) -> Reply:
     work()
     return None
 
 
-def _delay(rule: FaultRule, work: Work, error: ErrorFactory) -> Answer:
+def _delay(rule: FaultRule, work: Work, error: ErrorFactory) -> Reply:
     time.sleep((rule.delay_ms or 0) / 1000)  # the work happens after the delay, answered late
     return work()
 
@@ -90,7 +90,7 @@ class FaultRule:
             return False
         return self.path_prefix is None or path.startswith(self.path_prefix)
 
-    def apply(self, work: Work, error: ErrorFactory) -> Answer:
+    def apply(self, work: Work, error: ErrorFactory) -> Reply:
         """Serve a request this rule fired for; ``error`` renders the API's error envelope."""
         return ACTIONS[self.action].perform(self, work, error)
 

@@ -10,8 +10,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .messages import (
+    Headers,
+    Params,
+    Request,
+    Response,
+    RouteTable,
+    bearer,
+    json_response,
+    parse_json,
+)
 from .store import Conflict, Store
-from .wire import Headers, Params, Request, Response, RouteTable, bearer, json_response, parse_json
 
 SCIM_TYPE = "application/scim+json"
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"

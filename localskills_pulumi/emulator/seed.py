@@ -100,7 +100,7 @@ def parse_seed(data: object, source: str) -> Seed:
         tenants.append(Tenant(entry["id"], name))
     tokens: list[ApiToken] = []
     for where, entry in _entries(top["api_tokens"], "api_tokens", {"token", "tenants"}):
-        _check(api_token_problem(entry["token"]), f"{where}.token")
+        _check(api_token_problem(entry["token"], exact=True), f"{where}.token")
         members = _list(entry["tenants"], f"{where}.tenants")
         for position, tenant_id in enumerate(members):
             if not isinstance(tenant_id, str):

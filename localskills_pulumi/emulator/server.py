@@ -2,7 +2,7 @@
 
 The layout follows a service emulator such as moto's:
 
-- :mod:`.transport` frames HTTP/1.1 (keep-alive, bodies, single-send answers, resets) and
+- :mod:`.framing` frames HTTP/1.1 (keep-alive, bodies, single-send answers, resets) and
   keeps the request log;
 - :mod:`.api`, :mod:`.scim` and :mod:`.admin` are the three APIs, each a route table;
 - :mod:`.faults` says what each fault action does; :mod:`.store` holds the state (SQLite).
@@ -21,11 +21,11 @@ from typing import Protocol
 from .admin import AdminApi
 from .api import LocalskillsApi
 from .faults import FaultBook
+from .framing import EmulatorServer, Outcome
+from .messages import ErrorFactory, Request, Response
 from .requestlog import RequestLog
 from .scim import ScimApi
 from .store import Store, StoreError
-from .transport import EmulatorServer, Outcome
-from .wire import ErrorFactory, Request, Response
 
 __all__ = ["App", "EmulatorServer", "make_server"]
 

@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import LocalskillsError
+from ..identifiers import MAX_DAYS
 
 SCHEMA_VERSION = 1
-MAX_EXPIRES_IN_DAYS = 3650
-"""The longest lifetime of a SCIM token, in days."""
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 """The earliest time the emulator's clock may show."""
-LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(days=MAX_EXPIRES_IN_DAYS)
-"""The latest time the emulator's clock may show: a token issued then still expires in 9998."""
+LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc) - dt.timedelta(days=MAX_DAYS)
+"""The latest time the emulator's clock may show: a token of the longest lifetime issued then
+still expires in 9998."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (

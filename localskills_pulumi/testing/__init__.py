@@ -21,7 +21,8 @@ from .engine import (
     run_program,
     run_refresh,
 )
-from .host import HostPool, ProviderError, ProviderHost
+from .host import HostPool, ProviderHost
+from .provider_client import ProviderError
 from .stack import Stack
 from .wire import UNKNOWN, is_secret, unwrap
 

@@ -2,15 +2,13 @@
 
 ``Emulator`` starts ``python -m localskills_pulumi.emulator --port 0``, reads the base URL
 from the first line of its stdout, and offers helpers: the ``/_emulator/`` admin API (plain
-``requests``), the SCIM token API through the package's own
-:class:`~localskills_pulumi.client.LocalskillsClient` where a working call is the point, and
-raw ``requests`` where the raw status or answer is the point (:meth:`Emulator.delete_token`,
-:meth:`Emulator.scim_get_users`).
+``requests``), through which it also reads and issues tokens (never through the package's code
+under test), and raw ``requests`` where the raw status or answer is the point
+(:meth:`Emulator.delete_token`, :meth:`Emulator.scim_get_users`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import queue
 import signal
@@ -30,8 +28,6 @@ import yaml
 
 import localskills_pulumi
 
-from ..client import LocalskillsClient, ScimTokenRecord
-from ..credentials import Credentials
 from ..errors import LocalskillsError
 
 DEMO_API_TOKEN = "lsk_" + "0123456789abcdef" * 4
@@ -72,17 +68,6 @@ def subprocess_environment(environ: Mapping[str, str] | None = None) -> dict[str
     return env
 
 
-def _api_json(record: ScimTokenRecord, *, leave_out: str = "") -> dict[str, Any]:
-    """A token record in the API's JSON shape: its fields, named in camelCase."""
-    fields = dataclasses.asdict(record)
-    return {_camel(name): value for name, value in fields.items() if _camel(name) != leave_out}
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _first_seed_token(seed: str | os.PathLike[str]) -> str | None:
     try:
         data = yaml.safe_load(Path(seed).read_text(encoding="utf-8"))
@@ -118,8 +103,6 @@ class Emulator:
         self._stderr: IO[bytes] | None = None
         self._stderr_kept = ""  # what a stopped emulator wrote to stderr
         self._returncode: int | None = None
-        self._client: LocalskillsClient | None = None
-        self._client_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -171,10 +154,6 @@ class Emulator:
 
     def stop(self) -> None:
         """SIGTERM, wait, kill if needed. Idempotent."""
-        with self._client_lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
         process, self._process = self._process, None
         if process is None:
             return
@@ -281,19 +260,6 @@ class Emulator:
 
     # -- the SCIM token API ------------------------------------------------------------------
 
-    @property
-    def client(self) -> LocalskillsClient:
-        """The package's client for this emulator, with ``api_token`` (built on first use)."""
-        with self._client_lock:
-            if self._client is None:
-                if not self.base_url:
-                    raise EmulatorError("the emulator is not started")
-                credentials = Credentials(
-                    api_token=self.api_token, base_url=self.base_url, token_source="the emulator"
-                )
-                self._client = LocalskillsClient(credentials)
-            return self._client
-
     def _auth(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.api_token}"}
 
@@ -302,21 +268,26 @@ class Emulator:
         return f"{self.base_url}/api/tenants/{quote(tenant_id, safe='')}/scim-tokens"
 
     def list_tokens(self, tenant_id: str) -> list[dict[str, Any]]:
-        """The tenant's SCIM tokens, in the API's JSON shape (``id``, ``createdAt``, ...).
-
-        :raises LocalskillsError: the call failed after the client's retries.
-        """
-        return [_api_json(record) for record in self.client.list_scim_tokens(tenant_id)]
+        """The tenant's SCIM tokens, in the API's JSON shape (``id``, ``createdAt``, ...), read
+        from the emulator's state through its admin route: no credential, no fault rule, no
+        entry in the request log, and none of the package's code under test."""
+        tokens: list[dict[str, Any]] = self._admin("GET", self._admin_tokens(tenant_id))["tokens"]
+        return tokens
 
     def create_token(
         self, tenant_id: str, name: str, expires_in_days: int | None = None
     ) -> dict[str, Any]:
-        """Issue a SCIM token; returns it in the API's JSON shape, with the secret ``token``.
+        """Issue a SCIM token as the API's create would (through the admin route, like
+        :meth:`list_tokens`); returns it in the API's JSON shape, with the secret ``token``."""
+        body: dict[str, Any] = {"name": name}
+        if expires_in_days is not None:
+            body["expiresInDays"] = expires_in_days
+        created: dict[str, Any] = self._admin("POST", self._admin_tokens(tenant_id), body)
+        return created
 
-        :raises LocalskillsError: the call failed (an ambiguous failure's orphan is revoked).
-        """
-        issued = self.client.create_scim_token(tenant_id, name, expires_in_days)
-        return _api_json(issued, leave_out="lastUsedAt")  # as the API's create answers
+    @staticmethod
+    def _admin_tokens(tenant_id: str) -> str:
+        return f"tenants/{quote(tenant_id, safe='')}/scim-tokens"
 
     def delete_token(self, tenant_id: str, token_id: str) -> int:
         """DELETE a SCIM token with raw ``requests``; returns the HTTP status (200, 404, ...)."""

@@ -8,8 +8,8 @@
 per ``pulumi up``/``preview``/``refresh``/``destroy``, and starts the next one in the background
 while a run executes.
 
-The wire helpers (:mod:`.wire`: secrets, unknowns, URNs) and the response types are re-exported
-here, so ``from localskills_pulumi.testing.host import ...`` keeps working for all of them.
+The wire helpers (secrets, unknowns, URNs) live in :mod:`.wire`, the response types in
+:mod:`.provider_client`.
 """
 
 from __future__ import annotations
@@ -19,50 +19,10 @@ import threading
 from collections.abc import Mapping
 from types import TracebackType
 
-from .process import HOST_WORKERS, HostProcess
-from .provider_client import (
-    CheckResponse,
-    DiffResponse,
-    ProviderClient,
-    ProviderError,
-    ReadResponse,
-)
-from .wire import (
-    PROVIDER_KEY,
-    UNKNOWN,
-    annotate_secrets,
-    config_string,
-    contains_secrets,
-    from_wire,
-    is_secret,
-    provider_property,
-    secret,
-    strip_secrets,
-    unwrap,
-    urn,
-)
+from .process import HostProcess
+from .provider_client import ProviderClient
 
-__all__ = [
-    "HOST_WORKERS",
-    "PROVIDER_KEY",
-    "UNKNOWN",
-    "CheckResponse",
-    "DiffResponse",
-    "HostPool",
-    "ProviderError",
-    "ProviderHost",
-    "ReadResponse",
-    "annotate_secrets",
-    "config_string",
-    "contains_secrets",
-    "from_wire",
-    "is_secret",
-    "provider_property",
-    "secret",
-    "strip_secrets",
-    "unwrap",
-    "urn",
-]
+__all__ = ["HostPool", "ProviderHost"]
 
 
 class ProviderHost(ProviderClient):

@@ -20,11 +20,7 @@ from typing import IO
 
 from .emulator import subprocess_environment
 
-__all__ = ["HOST_WORKERS", "HostProcess", "PluginProcess"]
-
-HOST_WORKERS = 4
-"""The dynamic host serves this many calls at once (``pulumi/dynamic/__main__.py``:
-``futures.ThreadPoolExecutor(max_workers=4)``)."""
+__all__ = ["HostProcess", "PluginProcess"]
 
 
 class PluginProcess:

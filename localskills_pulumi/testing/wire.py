@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi.dynamic import ResourceProvider
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.runtime import rpc
 
 from ._sdk import Unknown, serialize_provider
@@ -31,8 +32,6 @@ __all__ = [
     "urn",
 ]
 
-PROVIDER_KEY = "__provider"
-"""The property in which a dynamic resource carries its pickled provider."""
 
 UNKNOWN: str = rpc.UNKNOWN
 """An input not yet known (preview). On the wire it is this string; the host hands it to the

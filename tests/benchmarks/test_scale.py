@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from localskills_pulumi import ScimToken
-from localskills_pulumi.importfile import SCIM_TOKEN_TYPE
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.settings import CONFIG_API_TOKEN, CONFIG_BASE_URL
 from localskills_pulumi.testing import Emulator, HostPool, Stack
 from tests.program.support import ROOT

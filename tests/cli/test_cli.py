@@ -14,14 +14,15 @@ from typing import Any
 
 import pytest
 import requests
-from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
+from localskills_pulumi.testing import NoMocks
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import EngineMonitor, run_program
-from localskills_pulumi.testing.host import ProviderHost, unwrap
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import unwrap
 
 ROOT = Path(__file__).resolve().parents[2]
-SCIM_TOKEN_TYPE = "pulumi-python:dynamic/localskills:ScimToken"
 HEADER = ["ID", "NAME", "CREATED", "EXPIRES", "STATE", "LAST USED"]
 
 
@@ -192,14 +193,6 @@ def test_base_url_option_wins_over_the_environment(
 
 
 # -- import-snippet ----------------------------------------------------------------------------
-
-
-class NoMocks(Mocks):
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        raise AssertionError(f"unexpected resource {args.typ}")
-
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        raise AssertionError(f"unexpected call {args.token}")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from localskills_pulumi.importfile import MIN_PULUMI_VERSION
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.provider import ScimTokenProvider
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import (
@@ -26,10 +27,11 @@ from localskills_pulumi.testing.engine import (
     ResourceState,
     run_program,
 )
-from localskills_pulumi.testing.host import ProviderHost, provider_property, unwrap
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import provider_property, unwrap
 
 ROOT = Path(__file__).resolve().parents[2]
-TYPE = "pulumi-python:dynamic/localskills:ScimToken"
+
 PROJECT = "imported"
 PROVIDER = provider_property(ScimTokenProvider())
 
@@ -77,7 +79,7 @@ def host(emulator: Emulator) -> Iterator[ProviderHost]:
 
 
 def urn(name: str) -> str:
-    return f"urn:pulumi:dev::{PROJECT}::{TYPE}::{name}"
+    return f"urn:pulumi:dev::{PROJECT}::{SCIM_TOKEN_TYPE}::{name}"
 
 
 def engine_import(host: ProviderHost, entries: list[dict[str, Any]]) -> EngineState:
@@ -131,7 +133,7 @@ def test_entries_hold_what_a_create_of_the_token_stores_without_its_value(
 
     [entry], python = import_file(emulator, token_id, "--rotate-before-days", "14")
 
-    assert entry["type"] == TYPE
+    assert entry["type"] == SCIM_TOKEN_TYPE
     assert entry["name"] == "okta-scim"
     assert entry["id"] == token_id
     assert entry["inputs"] == checked.inputs
@@ -190,7 +192,9 @@ def test_an_imported_token_refreshes_and_is_revoked_like_a_created_one(
     host: ProviderHost, clean_emulator: Emulator, tenant_id: str
 ) -> None:
     live = clean_emulator.create_token(tenant_id, "Okta", 90)
-    [entry], _ = import_file(clean_emulator, f"{tenant_id}/{live['id']}", "--name", "okta-prod")
+    [entry], _ = import_file(
+        clean_emulator, f"{tenant_id}/{live['id']}", "--resource-name", "okta-prod"
+    )
     state = engine_import(host, [entry])
     imported = state.resources[urn("okta-prod")]
 
@@ -221,7 +225,7 @@ def test_the_printed_python_names_the_minimum_cli_and_the_command(
         (["{tenant}/nope"], 1, "tenant '{tenant}' has no SCIM token 'nope'. List its tokens"),
         (["{tenant}"], 2, "TENANT/TOKEN_ID is malformed"),
         (["{live}", "{live}"], 2, "{live} is given twice"),
-        (["{live}", "{tenant}/other", "--name", "x"], 2, "--name names one resource"),
+        (["{live}", "{tenant}/other", "--resource-name", "x"], 2, "--resource-name names one"),
         (
             ["{live}", "--rotate-before-days", "90"],
             1,

@@ -10,16 +10,21 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 import localskills_pulumi
 from localskills_pulumi import cli
-from localskills_pulumi.client import AuthenticationError, NotFoundError, TransportError
-from localskills_pulumi.credentials import CredentialsError
+from localskills_pulumi.errors import (
+    AuthenticationError,
+    CredentialsError,
+    NotFoundError,
+    TransportError,
+)
 from localskills_pulumi.lookup import ScimTokenInfo, get_scim_tokens
+from localskills_pulumi.testing import NoMocks
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import EngineMonitor, run_program
-from localskills_pulumi.testing.host import ProviderHost, is_secret, unwrap
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import is_secret, unwrap
 
 WRONG_TOKEN = "lsk_" + "f" * 64
 
@@ -94,14 +99,6 @@ def test_arguments_win_over_the_environment(
         tokens["tenant_id"], api_token=emulator.api_token, base_url=emulator.base_url
     )
     assert len(infos) == 2
-
-
-class NoMocks(Mocks):
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        raise AssertionError(f"unexpected resource {args.typ}")
-
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        raise AssertionError(f"unexpected call {args.token}")
 
 
 def run_in_program(emulator: Emulator, config: dict[str, Any], body: Any) -> dict[str, Any]:

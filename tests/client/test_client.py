@@ -11,16 +11,12 @@ from typing import Any
 import pytest
 import requests
 
-from localskills_pulumi.client import (
-    ApiError,
-    AuthenticationError,
-    LocalskillsClient,
-    NotFoundError,
-    TransportError,
-)
-from localskills_pulumi.credentials import Credentials
+from localskills_pulumi.client import LocalskillsClient
+from localskills_pulumi.errors import ApiError, AuthenticationError, NotFoundError, TransportError
+from localskills_pulumi.settings import Credentials
 from localskills_pulumi.testing.emulator import Emulator
 from tests.client.late_commit import LateCommitProxy
+from tests.helpers import live_ids
 
 UNKNOWN_API_TOKEN = "lsk_" + "f" * 64
 
@@ -43,10 +39,6 @@ def client(clean_emulator: Emulator) -> Iterator[LocalskillsClient]:
 
 def api_calls(emulator: Emulator) -> list[tuple[str, int]]:
     return [(r["method"], r["status"]) for r in emulator.requests_log()]
-
-
-def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
-    return {t["id"] for t in emulator.list_tokens(tenant_id)}
 
 
 def test_create_list_delete_round_trip(client: LocalskillsClient, tenant_id: str) -> None:
@@ -107,7 +99,7 @@ def test_api_validation_error_carries_operation_and_message(
     client: LocalskillsClient, tenant_id: str
 ) -> None:
     with pytest.raises(ApiError) as raised:
-        client.create_scim_token(tenant_id, "x" * 101)
+        client.create_scim_token(tenant_id, "x" * 257)
     message = str(raised.value)
     assert raised.value.status == 400
     assert f"tenant {tenant_id!r}" in message and "HTTP 400" in message

@@ -17,10 +17,10 @@ import pytest
 import requests
 
 import localskills_pulumi
-from localskills_pulumi import LocalskillsError
 from localskills_pulumi.testing.emulator import (
     DEMO_API_TOKEN,
     Emulator,
+    EmulatorError,
     import_root,
     subprocess_environment,
 )
@@ -116,15 +116,15 @@ def test_tokens_url_percent_encodes_the_tenant(emulator: Emulator) -> None:
     assert emulator.delete_token(tenant, token["id"]) == 200
 
 
-def test_list_goes_through_the_package_client_and_its_retries(
+def test_list_and_create_read_the_state_past_faults_and_the_request_log(
     clean_emulator: Emulator, tenant_id: str
 ) -> None:
-    clean_emulator.add_faults([{"method": "GET", "action": "status", "status": 503}])
-    assert clean_emulator.list_tokens(tenant_id) == []
-    assert [(e["method"], e["status"]) for e in clean_emulator.requests_log()] == [
-        ("GET", 503),
-        ("GET", 200),
-    ]
+    clean_emulator.add_faults([{"method": "GET", "action": "status", "status": 503, "times": 5},
+                               {"method": "POST", "action": "reset", "times": 5}])  # fmt: skip
+    created = clean_emulator.create_token(tenant_id, "seen")
+    assert [t["id"] for t in clean_emulator.list_tokens(tenant_id)] == [created["id"]]
+    assert clean_emulator.requests_log() == []
+    assert [rule["times"] for rule in clean_emulator.faults()] == [5, 5]  # none was used
 
 
 def test_create_and_list_keep_the_api_json_shape(emulator: Emulator, tenant_id: str) -> None:
@@ -140,6 +140,6 @@ def test_create_and_list_keep_the_api_json_shape(emulator: Emulator, tenant_id: 
     }
 
 
-def test_a_failing_call_raises_the_package_error_naming_the_tenant(emulator: Emulator) -> None:
-    with pytest.raises(LocalskillsError, match="no-such-tenant"):
+def test_a_token_of_an_unknown_tenant_is_an_emulator_error_naming_it(emulator: Emulator) -> None:
+    with pytest.raises(EmulatorError, match="no-such-tenant"):
         emulator.create_token("no-such-tenant", "x")

@@ -168,10 +168,12 @@ def test_bad_clock_advance_is_400(emulator: Emulator, body: object) -> None:
 def test_latency_is_added_to_api_and_scim_answers(tmp_path: Path) -> None:
     with Emulator(latency_ms=120) as emulator:
         tenant = emulator.new_tenant()
-        secret = emulator.create_token(tenant, "slow")["token"]
-        emulator.scim_get_users(secret)
-        emulator.list_tokens(tenant)
-        emulator.clear_faults()  # admin calls are neither delayed nor logged
+        auth = {"Authorization": f"Bearer {emulator.api_token}"}
+        url = emulator.tokens_url(tenant)
+        secret = requests.post(url, json={"name": "slow"}, headers=auth, timeout=30).json()
+        emulator.scim_get_users(secret["data"]["token"])
+        requests.get(url, headers=auth, timeout=30)
+        emulator.list_tokens(tenant)  # admin calls are neither delayed nor logged
         log = emulator.requests_log()
     assert [entry["method"] for entry in log] == ["POST", "GET", "GET"]
     assert all(entry["duration_ms"] >= 120 for entry in log)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from localskills_pulumi.emulator.cli import main
+from localskills_pulumi.emulator.command import main
 from localskills_pulumi.emulator.seed import SeedError, load_demo_seed, load_seed
 from localskills_pulumi.testing.emulator import DEMO_API_TOKEN, DEMO_TENANT_ID, Emulator
 

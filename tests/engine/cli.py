@@ -20,13 +20,14 @@ from typing import Any
 
 import pytest
 
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator, subprocess_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = ROOT / "tools" / "plugins"
 BUILT_CLI = ROOT / ".tools" / "bin" / "pulumi"
 BUILD_COMMAND = "bash scripts/pulumi-cli.sh"
-TYPE = "pulumi-python:dynamic/localskills:ScimToken"
+
 COMMAND_TIMEOUT = 300  # seconds; a hung CLI fails its test instead of the run
 
 
@@ -122,7 +123,7 @@ class Project:
     def resources(self) -> list[dict[str, Any]]:
         """The checkpoint's resources of our type (pending deletes included)."""
         deployment = json.loads(self.checkpoint_text())["checkpoint"]["latest"]
-        return [r for r in deployment.get("resources") or [] if r["type"] == TYPE]
+        return [r for r in deployment.get("resources") or [] if r["type"] == SCIM_TOKEN_TYPE]
 
     def outputs(self, *, show_secrets: bool = False) -> dict[str, Any]:
         args = ["stack", "output", "--json", *(["--show-secrets"] if show_secrets else [])]
@@ -143,10 +144,6 @@ def tenant_requests(emulator: Emulator, tenant_id: str) -> list[tuple[str, str]]
         for r in emulator.requests_log()
         if r["path"].startswith(prefix) or r["path"] == prefix.rstrip("/")
     ]
-
-
-def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
-    return {t["id"] for t in emulator.list_tokens(tenant_id)}
 
 
 def state_ids(project: Project) -> set[str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
-from tests.engine.cli import TYPE, Project, live_ids, output, state_ids, tenant_requests
+from tests.engine.cli import Project, output, state_ids, tenant_requests
 from tests.engine.conftest import MakeProject
+from tests.helpers import live_ids
 
 PROGRAM = """
 import pulumi
@@ -28,7 +30,7 @@ def deployed(make_project: MakeProject, tenant_id: str, options: str = "", **kw:
 
 
 def urn(project: Project, name: str = "okta") -> str:
-    return f"urn:pulumi:dev::{project.name}::{TYPE}::{name}"
+    return f"urn:pulumi:dev::{project.name}::{SCIM_TOKEN_TYPE}::{name}"
 
 
 def methods(emulator: Emulator, tenant_id: str) -> list[str]:

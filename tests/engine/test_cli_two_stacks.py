@@ -9,8 +9,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from localskills_pulumi.testing.emulator import Emulator
-from tests.engine.cli import Project, live_ids, output, state_ids, tenant_requests
+from tests.engine.cli import Project, output, state_ids, tenant_requests
 from tests.engine.conftest import MakeProject
+from tests.helpers import live_ids
 
 PROGRAM = """
 import pulumi

@@ -7,9 +7,11 @@ import json
 import subprocess
 import sys
 
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
-from tests.engine.cli import TYPE, live_ids, output, state_ids, tenant_requests
+from tests.engine.cli import output, state_ids, tenant_requests
 from tests.engine.conftest import MakeProject
+from tests.helpers import live_ids
 
 DECLARED = """
 import pulumi
@@ -109,7 +111,9 @@ def test_plain_pulumi_import_of_a_dynamic_resource_fails_in_the_sdk_host(
     project = make_project(DECLARED.format(import_=""))
     project.run("config", "set", "tenant", tenant_id)
 
-    done = project.run("import", TYPE, "okta", f"{tenant_id}/{token_id}", "--yes", check=False)
+    done = project.run(
+        "import", SCIM_TOKEN_TYPE, "okta", f"{tenant_id}/{token_id}", "--yes", check=False
+    )
 
     assert done.returncode != 0
     assert "KeyError: '__provider'" in output(done)

@@ -20,8 +20,9 @@ import pytest
 
 from benchmarks.drill import SETTLE_REQUESTS, Provisioner
 from localskills_pulumi.testing.emulator import Emulator
-from tests.engine.cli import live_ids, state_ids
+from tests.engine.cli import state_ids
 from tests.engine.conftest import MakeProject
+from tests.helpers import live_ids
 
 PROGRAM = """
 import urllib.request

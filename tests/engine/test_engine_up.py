@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from localskills_pulumi.testing.emulator import Emulator
-from tests.engine.cli import live_ids, output, state_ids, tenant_requests
+from tests.engine.cli import output, state_ids, tenant_requests
 from tests.engine.conftest import MakeProject
+from tests.helpers import live_ids
 
 ONE_TOKEN = """
 import pulumi

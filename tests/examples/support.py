@@ -11,13 +11,15 @@ from typing import Any
 
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import EngineMonitor, EngineState, ProgramResult, run_program
-from localskills_pulumi.testing.host import HostPool, contains_secrets, is_secret, unwrap
+from localskills_pulumi.testing.host import HostPool
+from localskills_pulumi.testing.wire import contains_secrets, is_secret, unwrap
+from tests.helpers import live_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-SCIM_TOKEN_TYPE = "pulumi-python:dynamic/localskills:ScimToken"
 OKTA_CONNECTION_TYPE = "okta:app/connection:Connection"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
@@ -133,11 +135,6 @@ def tenant_posts(emulator: Emulator, tenant_id: str) -> list[dict[str, Any]]:
         for r in emulator.requests_log()
         if r["method"] == "POST" and r["path"].startswith(f"/api/tenants/{tenant_id}/")
     ]
-
-
-def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
-    """The IDs of the tenant's live tokens."""
-    return {t["id"] for t in emulator.list_tokens(tenant_id)}
 
 
 def assert_rotation_hands_over(

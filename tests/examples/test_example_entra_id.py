@@ -8,16 +8,17 @@ from typing import Any
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import ProviderHost, contains_secrets, is_secret, unwrap
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import contains_secrets, is_secret, unwrap
 from tests.examples.support import (
     ROOT,
     SCIM_TOKEN_TYPE,
     ExampleStack,
     Registration,
     assert_rotation_hands_over,
-    live_ids,
     tenant_posts,
 )
+from tests.helpers import live_ids
 
 PROJECT = "localskills-entra-id"
 SECRET_TYPE = "azuread:index/synchronizationSecret:SynchronizationSecret"

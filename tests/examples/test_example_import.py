@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import HostPool, unwrap
+from localskills_pulumi.testing.host import HostPool
+from localskills_pulumi.testing.wire import unwrap
 from tests.examples.support import (
     EXAMPLES,
     SCIM_TOKEN_TYPE,

@@ -5,16 +5,17 @@ from __future__ import annotations
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import HostPool, is_secret, unwrap
+from localskills_pulumi.testing.host import HostPool
+from localskills_pulumi.testing.wire import is_secret, unwrap
 from tests.examples.support import (
     OKTA_CONNECTION_TYPE,
     SCIM_TOKEN_TYPE,
     ExampleStack,
     assert_rotation_hands_over,
-    live_ids,
     secret_at,
     tenant_posts,
 )
+from tests.helpers import live_ids
 
 PROJECT = "localskills-okta-connection"
 OKTA_APP_ID = "0oa1example2app3id4"

@@ -8,10 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
-from localskills_pulumi.client import parse_timestamp
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
+from localskills_pulumi.records import parse_timestamp
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import UNKNOWN, HostPool, is_secret, unwrap
-from tests.examples.support import EXAMPLES, SCIM_TOKEN_TYPE, ExampleStack, tenant_posts
+from localskills_pulumi.testing.host import HostPool
+from localskills_pulumi.testing.wire import UNKNOWN, is_secret, unwrap
+from tests.examples.support import EXAMPLES, ExampleStack, tenant_posts
 
 PROJECT = "localskills-rotation"
 

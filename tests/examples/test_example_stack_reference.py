@@ -8,7 +8,8 @@ import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import EngineState
-from localskills_pulumi.testing.host import HostPool, is_secret, unwrap
+from localskills_pulumi.testing.host import HostPool
+from localskills_pulumi.testing.wire import is_secret, unwrap
 from tests.examples.support import (
     OKTA_CONNECTION_TYPE,
     ROOT,

@@ -5,17 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.provider import ScimTokenProvider
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import PROVIDER_KEY, ProviderHost, provider_property, urn
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import PROVIDER_KEY, provider_property, urn
 
 ROOT = Path(__file__).resolve().parents[2]
-TYPE = "pulumi-python:dynamic/localskills:ScimToken"
+
 PROVIDER = provider_property(ScimTokenProvider())
 
 
 def scim_urn(name: str = "token") -> str:
-    return urn(TYPE, name)
+    return urn(SCIM_TOKEN_TYPE, name)
 
 
 def props(**values: Any) -> dict[str, Any]:

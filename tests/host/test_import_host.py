@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import ProviderError, ProviderHost
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import ProviderError
+from tests.helpers import posts
 from tests.host.scim import ROOT, props, scim_urn
 
 
@@ -23,10 +25,6 @@ def adopt(host: ProviderHost, **inputs: Any) -> tuple[str, dict[str, Any]]:
     checked = host.check(scim_urn(), {}, props(**inputs))
     assert checked.failures == [], checked.failures
     return host.create(scim_urn(), checked.inputs)
-
-
-def posts(emulator: Emulator) -> int:
-    return sum(1 for r in emulator.requests_log() if r["method"] == "POST")
 
 
 def test_import_adopts_the_live_token_without_a_post(

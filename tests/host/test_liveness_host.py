@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import DiffResponse, ProviderHost
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import DiffResponse
 from tests.host.scim import Engine, emulator_config, props, scim_urn
 
 

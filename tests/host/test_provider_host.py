@@ -13,14 +13,9 @@ import pytest
 
 from localskills_pulumi.provider import ScimTokenProvider
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import (
-    PROVIDER_KEY,
-    UNKNOWN,
-    ProviderError,
-    ProviderHost,
-    is_secret,
-    unwrap,
-)
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import ProviderError
+from localskills_pulumi.testing.wire import PROVIDER_KEY, UNKNOWN, is_secret, unwrap
 from tests.host.scim import Engine, emulator_config, props, scim_urn
 
 
@@ -31,10 +26,6 @@ def iso(moment: datetime) -> str:
 def list_calls(emulator: Emulator, tenant_id: str) -> int:
     path = f"/api/tenants/{tenant_id}/scim-tokens"
     return sum(1 for r in emulator.requests_log() if r["method"] == "GET" and r["path"] == path)
-
-
-def posts(emulator: Emulator) -> int:
-    return sum(1 for r in emulator.requests_log() if r["method"] == "POST")
 
 
 # -- create ----------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import pytest
 import requests
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import ProviderError, ProviderHost, is_secret, unwrap
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import ProviderError
+from localskills_pulumi.testing.wire import is_secret, unwrap
 from tests.host.scim import PROVIDER, props, scim_urn
 
 CANARY_API_TOKEN = "lsk_" + "ca11ab1e" * 8

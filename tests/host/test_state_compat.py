@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 from localskills_pulumi.provider import ScimTokenProvider
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import PROVIDER_KEY, ProviderHost, provider_property
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import PROVIDER_KEY, provider_property
 from tests.host.scim import emulator_config, scim_urn
 
 RECORDED = {

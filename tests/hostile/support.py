@@ -11,7 +11,8 @@ from typing import Any
 
 from localskills_pulumi import errors
 from localskills_pulumi.testing.emulator import DEMO_API_TOKEN
-from localskills_pulumi.testing.host import ProviderError, ProviderHost
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.host.scim import props, scim_urn, start_host
 from tests.hostile.servers import HostileServer, Responder
 

@@ -1,4 +1,4 @@
-"""Issue 8, bug 4: two creates of the same name in one tenant must never revoke each other.
+"""Two creates of the same name in one tenant must never revoke each other.
 
 The engine runs up to 4 provider calls at once in one host. Here 4 creates of the same name in
 one tenant run at once through the real host, against the emulator, while some POSTs fail
@@ -26,7 +26,8 @@ from typing import Any
 import pytest
 
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import ProviderError, ProviderHost
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.host.scim import props, scim_urn, start_host
 from tests.hostile.servers import Forwarder, HostileServer
 

@@ -1,4 +1,4 @@
-"""Issue 10, items 3 to 7: what a server answers is hostile too.
+"""What a server answers is hostile too.
 
 Each test points the real host at a server that answers one way wrong, and asserts the error
 the engine gets: one exception, of the package's tree, naming the field or the fix, and no raw
@@ -27,7 +27,7 @@ from localskills_pulumi.errors import (
     TransportError,
 )
 from localskills_pulumi.settings import Credentials
-from localskills_pulumi.testing.host import ProviderError
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.host.scim import props, scim_urn
 from tests.hostile.servers import (
     Connection,
@@ -61,7 +61,7 @@ def listing(*items: Any) -> bytes:
 EMPTY_LISTING = Router.fixed(listing())
 
 
-# -- item 3: malformed 2xx data ----------------------------------------------------------------
+# -- malformed 2xx data ----------------------------------------------------------------------------
 
 MALFORMED_LISTINGS: dict[str, tuple[bytes, str]] = {
     "item without id": (listing(token_item(id=None)), "field 'id' is missing"),
@@ -166,7 +166,7 @@ def test_an_absurd_server_date_does_not_break_expiry_arithmetic() -> None:
     assert diff.changes == "DIFF_NONE"  # the token expires in 2027, judged by this machine
 
 
-# -- item 4: Retry-After that is neither seconds nor a date --------------------------------------
+# -- Retry-After that is neither seconds nor a date ------------------------------------------------
 
 BAD_RETRY_AFTER = ["soon", "-1", "1e3", "Fri, 99 Foo 2025", "", "1" + "0" * 400 + "x"]
 
@@ -206,7 +206,7 @@ def test_a_rate_limited_create_with_an_unreadable_retry_after_is_resent() -> Non
     assert [r.method for r in server.requests] == ["POST", "POST"]
 
 
-# -- item 5: redirects ----------------------------------------------------------------------------
+# -- redirects -------------------------------------------------------------------------------------
 
 
 def redirect_to(location: str, status: int) -> Router:
@@ -263,7 +263,7 @@ def test_a_redirect_location_holding_a_secret_is_redacted() -> None:
     assert "[redacted]" in message
 
 
-# -- item 6: servers that echo what they were sent ----------------------------------------------
+# -- servers that echo what they were sent ---------------------------------------------------------
 
 
 def echo_headers(status: int, *, enveloped: bool) -> Router:
@@ -331,7 +331,7 @@ def test_urllib3_logs_of_server_text_are_redacted(caplog: pytest.LogCaptureFixtu
     assert API_TOKEN not in logged and "Bearer [redacted] is not a header" in logged
 
 
-# -- item 7: 404s on delete -----------------------------------------------------------------------
+# -- 404s on delete --------------------------------------------------------------------------------
 
 
 def not_found(message: str | None) -> Router:
@@ -379,7 +379,7 @@ def test_a_delete_answered_gone_or_done_succeeds(body: bytes) -> None:
     assert [r.method for r in server.requests] == ["DELETE"]
 
 
-# -- the search for the token an ambiguous create may have made, against a hostile listing -----
+# -- the search for the token an ambiguous create may have made, against a hostile listing ---------
 
 
 def now_iso() -> str:
@@ -425,7 +425,7 @@ def test_a_token_the_search_cannot_revoke_is_named_in_the_error() -> None:
     )
 
 
-# -- answers broken at the protocol level ---------------------------------------------------------
+# -- answers broken at the protocol level ----------------------------------------------------------
 
 
 def raw(data: bytes, *, then_reset: bool = False) -> Responder:

@@ -1,4 +1,4 @@
-"""Issue 10, item 2: a huge answer cannot grow the host.
+"""A huge answer cannot grow the host.
 
 Each server offers 50 MB: an error body of short words (with and without ``Content-Length``,
 and gzip-compressed), a listing. Through the real host, the call ends with the package's error,
@@ -17,7 +17,8 @@ import pytest
 
 from localskills_pulumi.client import LISTING_BODY_LIMIT
 from localskills_pulumi.errors import ApiError, ResponseTooLargeError
-from localskills_pulumi.testing.host import ProviderError, ProviderHost
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.hostile.servers import (
     Connection,
     HostileServer,

@@ -1,4 +1,4 @@
-"""Issue 10, item 1: a server that trickles bytes cannot keep a call alive.
+"""A server that trickles bytes cannot keep a call alive.
 
 Each server here would trickle one byte every quarter second for two minutes. Through the real
 host, with ``requestTimeout`` 1 s and ``maxRetries`` 1, every read, create and delete ends with
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from localskills_pulumi.errors import DeadlineExceededError, OrphanedTokenError, TransportError
-from localskills_pulumi.testing.host import ProviderError
+from localskills_pulumi.testing.provider_client import ProviderError
 from tests.hostile.servers import (
     OK_HEAD,
     TRICKLE_INTERVAL,

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from localskills_pulumi.testing.host import UNKNOWN, ProviderHost
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import UNKNOWN
 from tests.host.scim import ROOT, props
 from tests.policy.analyzer import (
     AnalyzeResult,
@@ -20,7 +22,7 @@ from tests.policy.analyzer import (
 
 PROJECT = "localskills-scim"
 STACK = "dev"
-TYPE = "pulumi-python:dynamic/localskills:ScimToken"
+
 MUST_EXPIRE = "scim-token-must-expire"
 MAX_LIFETIME = "scim-token-max-lifetime"
 MUST_ROTATE = "scim-token-must-rotate"
@@ -68,7 +70,7 @@ def pack(start_pack: PackFactory) -> PolicyPackProcess:
 
 
 def scim_urn(name: str) -> str:
-    return f"urn:pulumi:{STACK}::{PROJECT}::{TYPE}::{name}"
+    return f"urn:pulumi:{STACK}::{PROJECT}::{SCIM_TOKEN_TYPE}::{name}"
 
 
 def analyze(

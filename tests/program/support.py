@@ -13,7 +13,6 @@ from localskills_pulumi.testing.state import Step
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "localskills-scim"
-TYPE = "pulumi-python:dynamic/localskills:ScimToken"
 
 
 class Stack:

@@ -11,6 +11,7 @@ import pulumi
 import pytest
 
 from localskills_pulumi import ScimToken, ScimTokenArgs
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
 from localskills_pulumi.testing.engine import (
     EngineMonitor,
@@ -19,11 +20,12 @@ from localskills_pulumi.testing.engine import (
     ProgramResult,
     run_program,
 )
-from localskills_pulumi.testing.host import ProviderHost, is_secret, unwrap
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.wire import is_secret, unwrap
+from tests.helpers import posts
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "forms"
-TYPE = "pulumi-python:dynamic/localskills:ScimToken"
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +56,7 @@ def up(
 
 
 def urn(name: str) -> str:
-    return f"urn:pulumi:dev::{PROJECT}::{TYPE}::{name}"
-
-
-def posts(emulator: Emulator) -> int:
-    return sum(1 for r in emulator.requests_log() if r["method"] == "POST")
+    return f"urn:pulumi:dev::{PROJECT}::{SCIM_TOKEN_TYPE}::{name}"
 
 
 def test_the_args_form_and_the_keyword_form_register_the_same_token(
@@ -157,7 +155,7 @@ def test_options_given_after_the_args_are_honoured(
         ),
         pytest.param(
             lambda t: ScimToken("x", tenant_id=t, name="A", expires_days=30),
-            r"unexpected keyword argument\(s\) expires_days; its inputs are tenant_id, name",
+            r"unexpected keyword argument 'expires_days'",
             id="misspelt-input",
         ),
         pytest.param(

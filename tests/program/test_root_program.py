@@ -10,17 +10,15 @@ import pulumi
 import pytest
 
 from localskills_pulumi import ScimToken
+from localskills_pulumi.model import SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import UNKNOWN, is_secret, unwrap
-from tests.program.support import PROJECT, TYPE, Stack
+from localskills_pulumi.testing.wire import UNKNOWN, is_secret, unwrap
+from tests.helpers import posts
+from tests.program.support import PROJECT, Stack
 
 
 def token_urn() -> str:
-    return f"urn:pulumi:dev::{PROJECT}::{TYPE}::scim-token"
-
-
-def posts(emulator: Emulator) -> int:
-    return sum(1 for r in emulator.requests_log() if r["method"] == "POST")
+    return f"urn:pulumi:dev::{PROJECT}::{SCIM_TOKEN_TYPE}::scim-token"
 
 
 def test_up_exports_a_secret_token_that_opens_the_scim_endpoint(

@@ -11,10 +11,13 @@ import pulumi
 import pytest
 
 from localskills_pulumi import ScimToken
-from localskills_pulumi.model import IMPORT_ID
+from localskills_pulumi.model import IMPORT_ID, SCIM_TOKEN_TYPE
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.host import HostPool, ProviderError, is_secret, unwrap
-from tests.program.support import PROJECT, TYPE, Stack
+from localskills_pulumi.testing.host import HostPool
+from localskills_pulumi.testing.provider_client import ProviderError
+from localskills_pulumi.testing.wire import is_secret, unwrap
+from tests.helpers import live_ids
+from tests.program.support import PROJECT, Stack
 
 DAY = 86400
 
@@ -28,7 +31,7 @@ def private_emulator() -> Iterator[Emulator]:
 
 
 def urn(name: str = "token") -> str:
-    return f"urn:pulumi:dev::{PROJECT}::{TYPE}::{name}"
+    return f"urn:pulumi:dev::{PROJECT}::{SCIM_TOKEN_TYPE}::{name}"
 
 
 def token_program(
@@ -63,10 +66,6 @@ def token_program(
 
 def _fail(_: Any) -> None:
     raise RuntimeError("a later step of the program failed")
-
-
-def live_ids(emulator: Emulator, tenant_id: str) -> set[str]:
-    return {t["id"] for t in emulator.list_tokens(tenant_id)}
 
 
 def state_token_ids(stack: Stack) -> set[str]:

@@ -17,8 +17,9 @@ from localskills_pulumi.testing.engine import (
     run_program,
     run_refresh,
 )
-from localskills_pulumi.testing.host import HostPool, ProviderHost, urn
+from localskills_pulumi.testing.host import HostPool, ProviderHost
 from localskills_pulumi.testing.state import Step
+from localskills_pulumi.testing.wire import urn
 from tests.testing.echo_provider import ECHO_TYPE, Echo, read_log
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,8 @@ import pulumi
 import pytest
 
 from localskills_pulumi.testing.engine import EngineError
-from localskills_pulumi.testing.host import ProviderError, unwrap
+from localskills_pulumi.testing.provider_client import ProviderError
+from localskills_pulumi.testing.wire import unwrap
 from tests.testing.echo_provider import Echo
 from tests.testing.engine_support import Engine, U, echo_program, echoes
 

@@ -15,14 +15,9 @@ from localskills_pulumi.testing.engine import (
     EngineMonitor,
     run_program,
 )
-from localskills_pulumi.testing.host import (
-    PROVIDER_KEY,
-    UNKNOWN,
-    ProviderError,
-    ProviderHost,
-    is_secret,
-    unwrap,
-)
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import ProviderError
+from localskills_pulumi.testing.wire import PROVIDER_KEY, UNKNOWN, is_secret, unwrap
 from tests.testing.echo_provider import Echo
 from tests.testing.engine_support import (
     PROJECT,

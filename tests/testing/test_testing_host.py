@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from localskills_pulumi.testing.host import (
+from localskills_pulumi.testing.host import ProviderHost
+from localskills_pulumi.testing.provider_client import ProviderError
+from localskills_pulumi.testing.wire import (
     PROVIDER_KEY,
     UNKNOWN,
-    ProviderError,
-    ProviderHost,
     annotate_secrets,
     is_secret,
     provider_property,

@@ -10,7 +10,7 @@ import pytest
 
 from localskills_pulumi.testing import Stack
 from localskills_pulumi.testing._sdk import check_sdk_version
-from localskills_pulumi.testing.host import HostPool, secret, unwrap
+from localskills_pulumi.testing.host import HostPool
 from localskills_pulumi.testing.provider_client import DiffResponse
 from localskills_pulumi.testing.rules import (
     apply_replace_on_changes,
@@ -20,7 +20,7 @@ from localskills_pulumi.testing.rules import (
     should_trigger_replace,
 )
 from localskills_pulumi.testing.state import ResourceState
-from localskills_pulumi.testing.wire import UNKNOWN, config_string
+from localskills_pulumi.testing.wire import UNKNOWN, config_string, secret, unwrap
 from tests.testing.engine_support import (
     CONFIG,
     PROJECT,

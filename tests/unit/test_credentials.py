@@ -2,11 +2,8 @@
 
 import pytest
 
-from localskills_pulumi.credentials import (
-    DEFAULT_BASE_URL,
-    CredentialsError,
-    resolve_credentials,
-)
+from localskills_pulumi.errors import CredentialsError
+from localskills_pulumi.settings import DEFAULT_BASE_URL, resolve_credentials
 
 CANARY = "lsk_" + "c0ffee00" * 8
 

@@ -1,5 +1,5 @@
-"""Every exception class the package defines is a LocalskillsError (except two private
-carriers that never leave their module), and every public one is exported."""
+"""Every exception class the package defines is a LocalskillsError, and every public one is
+exported."""
 
 from __future__ import annotations
 
@@ -10,11 +10,6 @@ import pkgutil
 import localskills_pulumi
 from localskills_pulumi import LocalskillsError
 
-# Internal carriers, always turned into a package error before they leave their module.
-PRIVATE_CARRIERS = {
-    "localskills_pulumi.transport.BodyTooLarge",
-    "localskills_pulumi.answers.Failure",
-}
 MODULES = sorted(
     name for _, name, _ in pkgutil.walk_packages(localskills_pulumi.__path__, "localskills_pulumi.")
 )
@@ -33,11 +28,7 @@ def exception_classes() -> dict[str, type[BaseException]]:
 def test_every_exception_class_of_the_package_is_a_localskills_error() -> None:
     classes = exception_classes()
     assert len(classes) > 20  # the walk found the tree, the emulator's and the kit's
-    outside = sorted(
-        name
-        for name, cls in classes.items()
-        if name not in PRIVATE_CARRIERS and not issubclass(cls, LocalskillsError)
-    )
+    outside = sorted(name for name, cls in classes.items() if not issubclass(cls, LocalskillsError))
     assert outside == []
 
 

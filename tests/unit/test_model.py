@@ -5,15 +5,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pulumi.output import Unknown
 
-from localskills_pulumi.client import ScimTokenRecord
+from localskills_pulumi.errors import ImportIdError
 from localskills_pulumi.model import (
-    ImportIdError,
     changed_inputs,
-    lifetime_days,
     parse_composite_id,
     rotation_due,
     validate_inputs,
 )
+from localskills_pulumi.records import ScimTokenRecord
 
 
 def failing(news: dict[str, object]) -> set[str]:
@@ -89,5 +88,5 @@ def test_rotation_is_due_inside_the_window_or_after_expiry() -> None:
 
 def test_lifetime_is_whole_days_between_creation_and_expiry() -> None:
     record = ScimTokenRecord("id", "n", "2026-01-01T00:00:00Z", None, "2026-04-01T00:00:00Z")
-    assert lifetime_days(record) == 90
-    assert lifetime_days(ScimTokenRecord("id", "n", "2026-01-01T00:00:00Z", None, None)) is None
+    assert record.lifetime_days == 90
+    assert ScimTokenRecord("id", "n", "2026-01-01T00:00:00Z", None, None).lifetime_days is None

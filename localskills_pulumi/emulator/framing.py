@@ -27,8 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote
 
+from .messages import Request, Response
 from .requestlog import RequestLog
-from .wire import Request, Response
 
 log = logging.getLogger("localskills_pulumi.emulator")
 

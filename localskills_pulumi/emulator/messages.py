@@ -1,6 +1,6 @@
 """What the emulator's three APIs share: requests and answers, JSON in and out, route tables.
 
-No sockets here (that is :mod:`.transport`) and no SQL (that is :mod:`.store`). Each API
+No sockets here (that is :mod:`.framing`) and no SQL (that is :mod:`.store`). Each API
 (:mod:`.api`, :mod:`.scim`, :mod:`.admin`) declares its routes in a :class:`RouteTable` and
 renders its own errors; :mod:`.server` picks the API a request belongs to.
 """
