@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import Counter
 
 from localskills_pulumi.testing.emulator import Emulator
-from tests.engine.cli import live_ids, output, state_ids, tenant_requests
+from tests.engine.cli import output, state_ids, tenant_requests
+from tests.helpers import live_ids
 from tests.engine.conftest import MakeProject
 
 TOKENS = 2000
