@@ -12,8 +12,8 @@ from collections import Counter
 
 from localskills_pulumi.testing.emulator import Emulator
 from tests.engine.cli import output, state_ids, tenant_requests
-from tests.helpers import live_ids
 from tests.engine.conftest import MakeProject
+from tests.helpers import live_ids
 
 TOKENS = 2000
 TENANTS = 20
