@@ -574,7 +574,12 @@ class Deployment:
         self._run_deletes(condemned)
 
     def destroy_phase(self) -> None:
-        """``pulumi destroy``: every resource, in reverse dependency order; pending deletes too."""
+        """``pulumi destroy``: every resource, in reverse dependency order; pending deletes too.
+        The engine loads and configures the provider of the state's resources before it
+        schedules anything, so a host starts even when no Delete follows (``retain_on_delete``,
+        a protected resource): seen through the real CLI (tests/engine/test_engine_fidelity.py)."""
+        if self.prior or self.pending:
+            self._snapshot_host()
         condemned: list[tuple[ResourceState, str]] = [(p, "delete-replaced") for p in self.pending]
         for res in self.prior.values():
             condemned.append((res, "discard" if res.external else "delete"))

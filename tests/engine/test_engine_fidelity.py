@@ -33,7 +33,9 @@ config = pulumi.Config()
 tenant = config.require("tenant")
 ScimToken("okta", tenant_id=tenant, name=config.get("name") or "Okta", expires_in_days=30,
           rotate_before_days=config.get_int("rotate") or 14,
-          opts=pulumi.ResourceOptions(protect=config.get_bool("protect") or False))
+          opts=pulumi.ResourceOptions(protect=config.get_bool("protect") or False,
+                                      delete_before_replace=config.get_bool("dbr") or False,
+                                      retain_on_delete=config.get_bool("retain") or False))
 for n in range(config.get_int("more") or 0):
     ScimToken(f"more-{n}", tenant_id=tenant, name=f"More {n}", expires_in_days=30)
 if config.get("adopt"):
@@ -151,7 +153,7 @@ def compare(
     make_project: MakeProject, emulator: Emulator, tmp_path: Path, scenario: Scenario
 ) -> list[Calls]:
     """Run ``scenario`` through the real CLI, then the stand-in; their records must be equal."""
-    project = make_project(PROGRAM)
+    project = make_project(PROGRAM, emulator=emulator)
     real_log = CallLog(tmp_path / "real.jsonl")
     project.env.update(real_log.env(project.env.get("PYTHONPATH", "")))
     real_tenant = emulator.new_tenant()
@@ -256,3 +258,48 @@ def test_the_stand_in_matches_the_engine_on_failures_adoption_protect_and_many_t
     assert "Update" in [c["method"] for c in real[1]["calls"]["okta"]]  # rotate_before_days
     # The refused destroy still revokes the unprotected tokens, and never calls the protected.
     assert set(real[6]["calls"]) == {"", "more-0", "more-1", "more-2", "more-3"}
+
+
+def test_the_stand_in_matches_the_engine_on_healing_rotation_and_replacement_options(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    """A plain ``up`` that heals a token revoked outside Pulumi, one that rotates a token inside
+    its window (the emulator's clock moved), a ``delete_before_replace`` replacement, and a
+    destroy under ``retain_on_delete``."""
+
+    def scenario(engine: Engine, log: CallLog, emulator: Emulator, tenant: str) -> list[Calls]:
+        def revoke_then_up() -> bool:
+            [live] = emulator.list_tokens(tenant)
+            assert emulator.delete_token(tenant, live["id"]) == 200
+            return engine.up()
+
+        def later_up() -> bool:
+            emulator.advance_clock(20 * 86400)  # 10 days left, rotate_before_days=14
+            return engine.up()
+
+        def then_up(*settings: tuple[str, str]) -> Callable[[], bool]:
+            def run() -> bool:
+                for key, value in settings:
+                    engine.set(key, value)
+                return engine.up()
+
+            return run
+
+        def retained_destroy() -> bool:
+            then_up(("retain", "true"))()
+            return engine.destroy()
+
+        return [
+            log.operation(engine.up),
+            log.operation(revoke_then_up),
+            log.operation(later_up),
+            log.operation(then_up(("dbr", "true"), ("name", "Okta 2"))),
+            log.operation(retained_destroy),
+        ]
+
+    with Emulator() as own_clock:  # the clock moves for this test only
+        real = compare(make_project, own_clock, tmp_path, scenario)
+    for healed_or_rotated in (real[1], real[2]):
+        methods = [c["method"] for c in healed_or_rotated["calls"]["okta"]]
+        assert "Create" in methods and "Delete" in methods
+    assert "Delete" not in [c["method"] for c in real[4]["calls"].get("okta", [])]
