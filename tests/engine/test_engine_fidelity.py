@@ -43,6 +43,7 @@ if config.get("adopt"):
               opts=pulumi.ResourceOptions(import_=config.get("adopt")))
 """
 URN = "urn:pulumi:dev::engine-test::pulumi-python:dynamic/localskills:ScimToken::okta"
+ADOPTED = URN.replace("::okta", "::adopted")
 Calls = dict[str, Any]
 
 
@@ -263,13 +264,14 @@ def test_the_stand_in_matches_the_engine_on_failures_adoption_protect_and_many_t
 def test_the_stand_in_matches_the_engine_on_healing_rotation_and_replacement_options(
     make_project: MakeProject, tmp_path: Path
 ) -> None:
-    """A plain ``up`` that heals a token revoked outside Pulumi, one that rotates a token inside
-    its window (the emulator's clock moved), a ``delete_before_replace`` replacement, and a
-    destroy under ``retain_on_delete``."""
+    """``--replace`` and taint of an adopted token with ``import_`` still set, a plain ``up``
+    that heals a token revoked outside Pulumi, one that rotates a token inside its window (the
+    emulator's clock moved), a ``delete_before_replace`` replacement, a refresh that drops a
+    revoked token, and a destroy under ``retain_on_delete``."""
 
     def scenario(engine: Engine, log: CallLog, emulator: Emulator, tenant: str) -> list[Calls]:
         def revoke_then_up() -> bool:
-            [live] = emulator.list_tokens(tenant)
+            [live] = [t for t in emulator.list_tokens(tenant) if t["name"] == "Okta"]
             assert emulator.delete_token(tenant, live["id"]) == 200
             return engine.up()
 
@@ -289,17 +291,33 @@ def test_the_stand_in_matches_the_engine_on_healing_rotation_and_replacement_opt
             then_up(("retain", "true"))()
             return engine.destroy()
 
+        def taint_adopted_and_up() -> bool:
+            engine.taint(ADOPTED)
+            return engine.up()
+
+        def revoke_then_refresh() -> bool:
+            [live] = [t for t in emulator.list_tokens(tenant) if t["name"] == "Okta 2"]
+            assert emulator.delete_token(tenant, live["id"]) == 200
+            return engine.refresh()
+
+        adopted = emulator.create_token(tenant, "Adopted", 30)["id"]
         return [
-            log.operation(engine.up),
+            log.operation(then_up(("adopt", f"{tenant}/{adopted}"))),
+            log.operation(lambda: engine.up(replace=ADOPTED)),
+            log.operation(taint_adopted_and_up),
             log.operation(revoke_then_up),
             log.operation(later_up),
             log.operation(then_up(("dbr", "true"), ("name", "Okta 2"))),
+            log.operation(revoke_then_refresh),
             log.operation(retained_destroy),
         ]
 
     with Emulator() as own_clock:  # the clock moves for this test only
         real = compare(make_project, own_clock, tmp_path, scenario)
-    for healed_or_rotated in (real[1], real[2]):
+    for replaced in (real[1], real[2]):  # the engine replaces create-before-delete; the
+        # provider adopts the token again and keeps it live (tests/program/test_scim_engine_paths)
+        assert [c["method"] for c in replaced["calls"]["adopted"]] == ["Check", "Create", "Delete"]
+    for healed_or_rotated in (real[3], real[4]):
         methods = [c["method"] for c in healed_or_rotated["calls"]["okta"]]
         assert "Create" in methods and "Delete" in methods
-    assert "Delete" not in [c["method"] for c in real[4]["calls"].get("okta", [])]
+    assert "Delete" not in [c["method"] for c in real[7]["calls"].get("okta", [])]
