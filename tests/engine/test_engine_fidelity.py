@@ -150,6 +150,17 @@ class StandIn:
 Scenario = Callable[[Engine, CallLog, Emulator, str], list[Calls]]
 
 
+def setting_then_up(engine: Engine, *settings: tuple[str, str]) -> Callable[[], bool]:
+    """An operation: set the stack config keys, then ``up``."""
+
+    def run() -> bool:
+        for key, value in settings:
+            engine.set(key, value)
+        return engine.up()
+
+    return run
+
+
 def compare(
     make_project: MakeProject, emulator: Emulator, tmp_path: Path, scenario: Scenario
 ) -> list[Calls]:
@@ -221,34 +232,28 @@ def test_the_stand_in_matches_the_engine_on_failures_adoption_protect_and_many_t
     destroy, then the destroy once it is unprotected."""
 
     def scenario(engine: Engine, log: CallLog, emulator: Emulator, tenant: str) -> list[Calls]:
-        def then_up(*settings: tuple[str, str]) -> Callable[[], bool]:
-            def run() -> bool:
-                for key, value in settings:
-                    engine.set(key, value)
-                return engine.up()
-
-            return run
-
         def failing_replacement() -> bool:
             emulator.add_faults(
                 [{"method": "DELETE", "path_prefix": f"/api/tenants/{tenant}/",
                   "action": "status", "status": 503, "times": 10}]
             )  # fmt: skip
             try:
-                return then_up(("localskills:maxRetries", "0"), ("name", "Okta 2"))()
+                return setting_then_up(
+                    engine, ("localskills:maxRetries", "0"), ("name", "Okta 2")
+                )()
             finally:
                 emulator.clear_faults()
 
         adopted = emulator.create_token(tenant, "Adopted", 30)["id"]
         return [
-            log.operation(then_up(("more", "4"))),
-            log.operation(then_up(("rotate", "7"))),
-            log.operation(then_up(("adopt", f"{tenant}/{adopted}"))),
+            log.operation(setting_then_up(engine, ("more", "4"))),
+            log.operation(setting_then_up(engine, ("rotate", "7"))),
+            log.operation(setting_then_up(engine, ("adopt", f"{tenant}/{adopted}"))),
             log.operation(failing_replacement),
-            log.operation(then_up(("localskills:maxRetries", "3"))),
-            log.operation(then_up(("adopt", ""), ("protect", "true"))),
+            log.operation(setting_then_up(engine, ("localskills:maxRetries", "3"))),
+            log.operation(setting_then_up(engine, ("adopt", ""), ("protect", "true"))),
             log.operation(engine.destroy),
-            log.operation(then_up(("protect", "false"))),
+            log.operation(setting_then_up(engine, ("protect", "false"))),
             log.operation(engine.destroy),
         ]
 
@@ -279,16 +284,8 @@ def test_the_stand_in_matches_the_engine_on_healing_rotation_and_replacement_opt
             emulator.advance_clock(20 * 86400)  # 10 days left, rotate_before_days=14
             return engine.up()
 
-        def then_up(*settings: tuple[str, str]) -> Callable[[], bool]:
-            def run() -> bool:
-                for key, value in settings:
-                    engine.set(key, value)
-                return engine.up()
-
-            return run
-
         def retained_destroy() -> bool:
-            then_up(("retain", "true"))()
+            setting_then_up(engine, ("retain", "true"))()
             return engine.destroy()
 
         def taint_adopted_and_up() -> bool:
@@ -302,12 +299,12 @@ def test_the_stand_in_matches_the_engine_on_healing_rotation_and_replacement_opt
 
         adopted = emulator.create_token(tenant, "Adopted", 30)["id"]
         return [
-            log.operation(then_up(("adopt", f"{tenant}/{adopted}"))),
+            log.operation(setting_then_up(engine, ("adopt", f"{tenant}/{adopted}"))),
             log.operation(lambda: engine.up(replace=ADOPTED)),
             log.operation(taint_adopted_and_up),
             log.operation(revoke_then_up),
             log.operation(later_up),
-            log.operation(then_up(("dbr", "true"), ("name", "Okta 2"))),
+            log.operation(setting_then_up(engine, ("dbr", "true"), ("name", "Okta 2"))),
             log.operation(revoke_then_refresh),
             log.operation(retained_destroy),
         ]
