@@ -40,7 +40,6 @@ __all__ = [
     "instructions",
 ]
 
-"""The type token of ``ScimToken`` (``pulumi-python:dynamic/<module>:<name>``)."""
 MIN_PULUMI_VERSION = "3.254.0"
 """The first Pulumi CLI whose ``pulumi import --file`` reads ``inputs`` and ``outputs``
 (pulumi/pulumi#23984)."""

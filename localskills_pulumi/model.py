@@ -39,10 +39,10 @@ __all__ = [
 INPUT_NAMES = ("tenant_id", "name", "expires_in_days", "rotate_before_days")
 # Set by the resource class from `opts.import_`; never part of a diff.
 IMPORT_ID = "import_id"
-# The record's fields that are outputs as they are (its id is `token_id`; its name is an input).
 SCIM_TOKEN_TYPE = "pulumi-python:dynamic/localskills:ScimToken"
 """The type token of ``ScimToken`` (``pulumi-python:dynamic/<module>:<name>``, from the class's
 ``module`` and ``name`` in ``resource.py``), in every URN and import file."""
+# The record's fields that are outputs as they are (its id is `token_id`; its name is an input).
 RECORD_OUTPUT_NAMES = tuple(f.name for f in fields(ScimTokenRecord) if f.name not in ("id", "name"))
 OUTPUT_NAMES = (*INPUT_NAMES, "token_id", "token_value", *RECORD_OUTPUT_NAMES)
 
@@ -272,8 +272,9 @@ class ScimTokenInputs:
         if keyword.iskeyword(variable):
             variable += "_"
         lines = [f"{variable} = ScimToken(", f"    {resource_name!r},"]
-        lines += [f"    {key}={value!r}," for key, value in self.as_inputs().items()
-                  if value is not None and key != IMPORT_ID]  # fmt: skip
+        for key, value in self.as_inputs().items():
+            if value is not None and key != IMPORT_ID:
+                lines.append(f"    {key}={value!r},")
         if self.import_id is not None:
             lines.append(f"    opts=pulumi.ResourceOptions(import_={self.import_id!r}),")
         return [*lines, ")"]

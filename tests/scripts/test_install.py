@@ -35,12 +35,15 @@ def install_lines() -> list[str]:
     return [line for line in block.group(1).splitlines() if line.strip()]
 
 
-def run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+def run(
+    args: list[str], cwd: Path, env: dict[str, str], *, status: int = 0
+) -> subprocess.CompletedProcess[str]:
+    """Run ``args``; the exit status must be ``status``."""
     done = subprocess.run(
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
     )
-    assert done.returncode == 0, f"{shlex.join(args)} failed:\n{done.stdout}{done.stderr}"
-    return done.stdout
+    assert done.returncode == status, f"{shlex.join(args)}:\n{done.stdout}{done.stderr}"
+    return done
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +87,10 @@ def test_an_install_line_works_and_a_type_checker_sees_the_package(
     user = tmp_path / "user-stack"
     user.mkdir()
     (user / "__main__.py").write_text(PROGRAM, encoding="utf-8")
-    done = subprocess.run(
-        [python, "-m", "mypy", "--strict", "--no-incremental", "__main__.py"],
-        cwd=user,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
     # The one error is the program's own mistyped argument: mypy found the installed package
     # and read its types (a package it cannot find is an import-not-found error instead).
-    assert done.returncode == 1, done.stdout + done.stderr
+    done = run(
+        [python, "-m", "mypy", "--strict", "--no-incremental", "__main__.py"], user, env, status=1
+    )
     errors = [row for row in done.stdout.splitlines() if ": error:" in row]
     assert len(errors) == 1 and MISTYPED in errors[0], done.stdout
