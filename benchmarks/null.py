@@ -18,7 +18,7 @@ from pulumi.dynamic import (
     ResourceProvider,
 )
 
-__all__ = ["NullProvider"]
+__all__ = ["NullProvider", "ShapedNullProvider"]
 
 _IDS = itertools.count(1)
 
@@ -47,3 +47,31 @@ class NullProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Nothing to revoke."""
+
+
+class ShapedNullProvider(NullProvider):
+    """``NullProvider`` with the state of ``ScimToken``: Create returns the same outputs (a
+    ``token_value`` among them, which the program marks secret) and Read returns the inputs
+    as ``ScimTokenProvider.read`` does, so the engine carries and compares the same property
+    bag. Against it, ours is measured with the state's shape the same on both sides."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """The inputs and made-up outputs, in the shape of an issued token."""
+        number = next(_IDS)
+        outputs = {
+            **{key: props.get(key) for key in _INPUTS},
+            "token_id": f"null-{number}",
+            "token_value": f"lsk_scim_{number:032d}",
+            "created_at": "2026-12-07T00:00:00Z",
+            "expires_at": "2027-01-06T00:00:00Z",
+            "last_used_at": None,
+        }
+        return CreateResult(f"{props['tenant_id']}/null-{number}", outputs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """The state's outputs as they are, and the inputs among them."""
+        inputs = {key: props.get(key) for key in _INPUTS}
+        return ReadResult(id_, props, inputs)
+
+
+_INPUTS = ("tenant_id", "name", "expires_in_days", "rotate_before_days")
