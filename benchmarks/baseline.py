@@ -13,20 +13,15 @@ It lives in ``benchmarks/`` and never in the product package.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from localskills_pulumi.provider import ProviderRuntime, ScimTokenProvider
+from localskills_pulumi.listings import TenantListings
+from localskills_pulumi.provider import ScimTokenProvider
 from localskills_pulumi.records import ScimTokenRecord
-from localskills_pulumi.settings import Settings
 
 __all__ = ["ListEveryTime", "ListPerReadProvider"]
 
 
-class ListEveryTime:
-    """A stand-in for ``TenantListings`` that shares nothing: each find is one full listing."""
-
-    def __init__(self, fetch: Callable[[str], list[ScimTokenRecord]]) -> None:
-        self._fetch = fetch
+class ListEveryTime(TenantListings):
+    """``TenantListings`` that shares nothing: each find is one full listing."""
 
     def find(self, tenant_id: str, token_id: str) -> ScimTokenRecord | None:
         """List the tenant and scan the list for the token."""
@@ -41,9 +36,6 @@ class ListEveryTime:
 
 class ListPerReadProvider(ScimTokenProvider):
     """``ScimTokenProvider`` finding tokens the way the Terraform resource does: one listing per
-    token. It overrides the product's ``build_runtime`` hook and nothing else."""
+    token. It swaps the product's ``listings_class`` and nothing else."""
 
-    def build_runtime(self, settings: Settings) -> ProviderRuntime:
-        runtime = super().build_runtime(settings)
-        runtime.listings = ListEveryTime(runtime.client.list_scim_tokens)
-        return runtime
+    listings_class = ListEveryTime

@@ -11,21 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from .records import ScimTokenRecord
 
-__all__ = ["TenantListings", "TokenFinder"]
-
-
-class TokenFinder(Protocol):
-    """What the provider needs to find tokens: :class:`TenantListings` is one."""
-
-    def find(self, tenant_id: str, token_id: str) -> ScimTokenRecord | None:
-        """The token, or None when its tenant does not hold it."""
-
-    def invalidate(self, tenant_id: str) -> None:
-        """Forget what is known of the tenant (this process changed it)."""
+__all__ = ["TenantListings"]
 
 
 class TenantListings:

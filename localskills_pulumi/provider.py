@@ -12,9 +12,8 @@ import functools
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -38,7 +37,7 @@ from .errors import (
     LocalskillsError,
     TenantNotFoundError,
 )
-from .listings import TenantListings, TokenFinder
+from .listings import TenantListings
 from .model import (
     IMPORT_ID,
     IN_PLACE_INPUTS,
@@ -56,7 +55,6 @@ from .model import (
 from .records import parse_timestamp
 from .settings import (
     CONFIG_KEYS,
-    Settings,
     check_liveness_setting,
     resolve_credentials,
     resolve_settings,
@@ -64,25 +62,18 @@ from .settings import (
     unknown_environment_variables,
 )
 
-__all__ = ["HOST_WORKERS", "ProviderRuntime", "ScimTokenProvider"]
+__all__ = ["HOST_WORKERS", "ScimTokenProvider"]
 
 HOST_WORKERS = 4
 """The dynamic provider host serves this many calls at once (``pulumi/dynamic/__main__.py``:
 ``futures.ThreadPoolExecutor(max_workers=4)``); the client pools as many connections."""
 
 
-@dataclass
-class ProviderRuntime:
-    """What a provider builds in the host process, on first use: the client and the listing
-    cache. See :meth:`ScimTokenProvider.build_runtime`."""
+class _Connection(NamedTuple):
+    """What a provider builds in the host process on first use, from the resolved settings."""
 
-    settings: Settings
     client: LocalskillsClient
-    listings: TokenFinder
-
-    def now(self) -> datetime:
-        """The server's clock where an answer has shown it, else this machine's."""
-        return self.client.server_now()
+    listings: TenantListings
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
@@ -115,6 +106,10 @@ class ScimTokenProvider(ResourceProvider):
     # The pickle carries no secret (see __getstate__), so it need not be encrypted in state.
     serialize_as_secret_always = False
 
+    listings_class: type[TenantListings] = TenantListings
+    """How tokens are found: one shared listing per tenant. The benchmarks' list-per-read
+    baseline swaps it for a listing per find."""
+
     def __init__(self) -> None:
         self.__setstate__({})
 
@@ -127,7 +122,7 @@ class ScimTokenProvider(ResourceProvider):
         # state starts empty, and `configure` and the first call fill it.
         self._config: dict[str, Any] = {}
         self._config_problem: str | None = None
-        self._runtime_state: ProviderRuntime | None = None
+        self._connection_state: _Connection | None = None
 
     # -- process-local state, built on first use -------------------------------------------
 
@@ -137,27 +132,24 @@ class ScimTokenProvider(ResourceProvider):
         # pulumi.dynamic.Config offers no listing of its keys; its raw dict is all of them.
         self._config_problem = unknown_config_keys(vars(req.config).get("_props") or {})
 
-    def build_runtime(self, settings: Settings) -> ProviderRuntime:
-        """Build the client and the listing cache from the resolved settings; called once per
-        process. Override it to change how the provider talks to the API (a benchmark's
-        baseline does)."""
-        client = LocalskillsClient.from_settings(settings, pool_size=HOST_WORKERS, on_warning=warn)
-        listings = TenantListings(client.list_scim_tokens, ttl=settings.listing_cache_seconds)
-        return ProviderRuntime(settings=settings, client=client, listings=listings)
-
-    def _runtime(self) -> ProviderRuntime:
-        runtime = self._runtime_state
-        if runtime is None:
-            with _RUNTIME_LOCK:
-                runtime = self._runtime_state
-                if runtime is None:
+    def _connection(self) -> _Connection:
+        connection = self._connection_state
+        if connection is None:
+            with _CONNECTION_LOCK:
+                connection = self._connection_state
+                if connection is None:
                     self._refuse_unknown_config()
                     for warning in unknown_environment_variables():
                         warn(warning)
                     settings = resolve_settings(config=self._config)
-                    runtime = self.build_runtime(settings)
-                    self._runtime_state = runtime
-        return runtime
+                    client = LocalskillsClient.from_settings(
+                        settings, pool_size=HOST_WORKERS, on_warning=warn
+                    )
+                    listings = self.listings_class(
+                        client.list_scim_tokens, ttl=settings.listing_cache_seconds
+                    )
+                    connection = self._connection_state = _Connection(client, listings)
+        return connection
 
     def _warn_without_credentials(self) -> None:
         """A preview only checks a new token, so without this a missing API token would pass
@@ -250,7 +242,7 @@ class ScimTokenProvider(ResourceProvider):
         try:
             if not check_liveness_setting(self._config):
                 return False
-            return self._runtime().listings.find(tenant_id, token_id) is None
+            return self._connection().listings.find(tenant_id, token_id) is None
         except LocalskillsError as exc:
             if _RUN.turn_liveness_off(tenant_id):
                 warn(
@@ -267,8 +259,7 @@ class ScimTokenProvider(ResourceProvider):
         if inputs.import_id is not None:
             result = self._adopt(inputs)
         else:
-            runtime = self._runtime()
-            issued = runtime.client.create_scim_token(
+            issued = self._connection().client.create_scim_token(
                 inputs.tenant_id, inputs.name, inputs.expires_in_days
             )
             result = CreateResult(
@@ -290,7 +281,7 @@ class ScimTokenProvider(ResourceProvider):
         The import marker is never returned: the adoption it asked for is over.
         """
         tenant_id, token_id = parse_composite_id(id_, "ScimToken ID")
-        record = self._runtime().listings.find(tenant_id, token_id)
+        record = self._connection().listings.find(tenant_id, token_id)
         if record is None:
             if props.get("token_id") is None:
                 raise InputError(
@@ -348,9 +339,9 @@ class ScimTokenProvider(ResourceProvider):
                 flush=True,
             )
             return
-        runtime = self._runtime()
+        connection = self._connection()
         try:
-            runtime.client.delete_scim_token(tenant_id, token_id)
+            connection.client.delete_scim_token(tenant_id, token_id)
         except TenantNotFoundError as exc:
             raise TenantNotFoundError(
                 exc.operation,
@@ -360,19 +351,19 @@ class ScimTokenProvider(ResourceProvider):
                 "know. If the base URL is right and the tenant is truly gone, remove the "
                 "resource from the stack's state with `pulumi state delete <urn>`.",
             ) from None
-        runtime.listings.invalidate(tenant_id)
+        connection.listings.invalidate(tenant_id)
 
     def _now(self) -> datetime | None:
         """The server's clock if this process has heard from it, else None (this machine's)."""
-        runtime = self._runtime_state
-        return runtime.now() if runtime is not None else None
+        connection = self._connection_state
+        return connection.client.server_now() if connection is not None else None
 
     # -- import ----------------------------------------------------------------------------
 
     def _adopt(self, inputs: ScimTokenInputs) -> CreateResult:
         assert inputs.import_id is not None
         tenant_id, token_id = parse_composite_id(inputs.import_id, "import_")
-        record = self._runtime().listings.find(tenant_id, token_id)
+        record = self._connection().listings.find(tenant_id, token_id)
         where = f"import_ {inputs.import_id!r}"
         if record is None:
             raise AdoptionError(
@@ -404,7 +395,9 @@ class ScimTokenProvider(ResourceProvider):
                 + "; ".join(problems)
                 + ". Every input is immutable, so the program must match the live token."
             )
-        if record.due_for_rotation(inputs.rotate_before_days, self._runtime().now()):
+        if record.due_for_rotation(
+            inputs.rotate_before_days, self._connection().client.server_now()
+        ):
             raise AdoptionError(
                 f"Cannot import: {where}: the token expires at {record.expires_at}, so it "
                 "is expired or due for rotation. If this resource is being replaced, import_ "
@@ -429,7 +422,7 @@ def _managed(olds: Mapping[str, Any]) -> bool:
     return any(olds.get(prop) is not None for prop in ("tenant_id", "name", "token_id"))
 
 
-_RUNTIME_LOCK = threading.Lock()
+_CONNECTION_LOCK = threading.Lock()
 
 
 class _RunMemory:

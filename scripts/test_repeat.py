@@ -5,6 +5,12 @@ plugin that records each failed test: its id, the phase (setup, call, teardown) 
 line of its error. A run that collects no tests (pytest exit 5) or exits non-zero without a
 failed test counts as failed too. Each run's full output is kept in a log directory, named on
 the last line. Exit status: 0 when every run passed, 1 otherwise.
+
+Why not a plugin from PyPI: ``pytest-repeat`` and ``pytest-flakefinder`` repeat tests inside one
+session, so session fixtures, ports, background processes and xdist's scheduling are not fresh
+as in a CI run, which is what this must reproduce; pytest's own ``--junitxml`` records failures
+but names a test by dotted class path rather than the node ID one pastes back into pytest, and
+folds the phase into the message. The plugin here is those 70 lines.
 """
 
 from __future__ import annotations

@@ -4,21 +4,13 @@ Each rule below is the engine's, read in Pulumi's Go source (``pkg/resource/depl
 docstrings name the file and function. Short names: ``sg.go`` = ``step_generator.go``,
 ``ex.go`` = ``deployment_executor.go``.
 
-Provider hosts: a run configures a fresh host (from a :class:`~.host.HostPool`) with one stack
-config and ends it with the run, as the engine starts one ``python -m pulumi.dynamic`` per
-operation and configures it once. Resources registered by the program use the run's config; a
-refresh (``pulumi refresh``, the refresh part of ``up --refresh``) and a destroy use the config of
-the last ``up`` (``EngineState.provider_config``), because the engine loads those providers from
-the snapshot (``deployment.go`` ``EnsureProvider``, ``providers/registry.go`` ``Same``). So an
-``up --refresh`` whose config changed uses two hosts, as the engine does.
+Provider hosts: one per stack config of the run (:mod:`.runhosts`), so an ``up --refresh``
+whose config changed uses two hosts, as the engine does.
 
 Parallelism: nothing here holds a lock around a provider call. Registrations arrive on the SDK's
 worker threads and proceed at once; refreshes and each antichain of deletes run on a thread pool
 (``--parallel``, default ``cpu_count * 4`` as in ``pkg/cmd/pulumi/up.go``); the dynamic host serves
 4 calls at a time. A lock guards only the run's own bookkeeping.
-
-Over 500 lines on purpose: this is one run's state machine, in the engine's order; every method
-reads and writes the run's state, and split up, the rules traced to the Go source would scatter.
 """
 
 from __future__ import annotations
@@ -28,10 +20,9 @@ import os
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
-from ..errors import LocalskillsError
 from .host import HostPool, ProviderHost
 from .provider_client import DiffResponse
 from .rules import (
@@ -42,80 +33,25 @@ from .rules import (
     schedule_deletes,
     should_trigger_replace,
 )
-from .state import EngineState, ResourceState, Step
-from .wire import annotate_secrets, is_secret, secret, unwrap
+from .runhosts import RunHosts
+from .state import (
+    CheckFailedError,
+    EngineError,
+    EngineState,
+    Goal,
+    ResourceState,
+    Step,
+    mark_secret_outputs,
+    protect_error,
+)
+from .wire import annotate_secrets, unwrap
 
-__all__ = ["CheckFailedError", "Deployment", "EngineError", "Goal"]
+__all__ = ["Deployment"]
 
 T = TypeVar("T")
 
 DEFAULT_PARALLEL = (os.cpu_count() or 1) * 4
 """``pulumi up --parallel`` defaults to GOMAXPROCS x 4 (``pkg/cmd/pulumi/up.go``)."""
-
-
-class EngineError(LocalskillsError):
-    """An error the engine reports for a resource or a run (protect, a bad replacement trigger,
-    a host configured for another config...)."""
-
-
-class CheckFailedError(EngineError):
-    """The provider's ``check`` returned failures; ``failures`` holds ``(property, reason)``."""
-
-    def __init__(self, urn: str, failures: list[tuple[str, str]]) -> None:
-        details = "; ".join(f"property {prop!r}: {reason}" for prop, reason in failures)
-        super().__init__(f"error: {urn}: check failed: {details}")
-        self.urn = urn
-        self.failures = failures
-
-
-@dataclass(frozen=True)
-class Goal:
-    """What the program asked for a resource, besides its inputs (``RegisterResourceRequest``)."""
-
-    protect: bool = False
-    retain_on_delete: bool = False
-    ignore_changes: tuple[str, ...] = ()
-    replace_on_changes: tuple[str, ...] = ()
-    replacement_trigger: Any = None
-    delete_before_replace: bool | None = None
-    additional_secret_outputs: tuple[str, ...] = ()
-    dependencies: tuple[str, ...] = ()
-    import_id: str = ""
-
-
-def mark_secret_outputs(outputs: dict[str, Any], keys: Collection[str]) -> dict[str, Any]:
-    """Make ``additionalSecretOutputs`` secret, unless they are already (``step_executor.go``)."""
-    for key in keys:
-        if key in outputs and not is_secret(outputs[key]):
-            outputs[key] = secret(outputs[key])
-    return outputs
-
-
-def _protect_error(urn: str) -> EngineError:
-    # step.go deleteProtectedError
-    return EngineError(
-        f'resource "{urn}" cannot be deleted because it is protected. To unprotect the '
-        "resource, either remove the `protect` flag from the resource in your Pulumi program "
-        f"and run `pulumi up`, or use the command: `pulumi state unprotect '{urn}'`"
-    )
-
-
-class _HostSource:
-    """Where a run gets its hosts: a pool (fresh, stopped after the run) or one given host."""
-
-    def __init__(self, hosts: ProviderHost | HostPool) -> None:
-        self.hosts = hosts
-
-    def take(self) -> ProviderHost:
-        if isinstance(self.hosts, HostPool):
-            return self.hosts.take()
-        if not self.hosts.running:
-            self.hosts.start()
-        return self.hosts
-
-    def release(self, host: ProviderHost) -> None:
-        if isinstance(self.hosts, HostPool):
-            host.stop()
 
 
 class Deployment:
@@ -156,61 +92,15 @@ class Deployment:
         self.seen: set[str] = set()
         self.replaced: dict[str, ResourceState] = {}
         self.provider_stderr = ""
-        self._registered_dynamic = False
-        self._source = _HostSource(hosts)
-        self._hosts: dict[tuple[Any, ...], ProviderHost] = {}
+        self._hosts = RunHosts(
+            hosts,
+            state,
+            self.config,
+            self.secret_keys,
+            records_config=kind == "update" and not preview,
+        )
         self._lock = threading.RLock()
-        self._host_lock = threading.Lock()
         self._finished = False
-
-    # -- hosts -------------------------------------------------------------------------------
-
-    def _host_for(self, config: Mapping[str, Any], secret_keys: frozenset[str]) -> ProviderHost:
-        key = (tuple(sorted((k, repr(v)) for k, v in config.items())), secret_keys)
-        with self._host_lock:
-            host = self._hosts.get(key)
-            if host is not None:
-                return host
-            host = self._source.take()
-            wanted = (dict(config), secret_keys)
-            if host.configured_with is None:
-                try:
-                    host.configure(config, secret_keys)
-                except BaseException:
-                    self._source.release(host)
-                    raise
-            elif host.configured_with != wanted:
-                raise EngineError(
-                    "the provider host was already configured with a different stack config; "
-                    "the Python dynamic host configures each provider once per process, and "
-                    "the engine starts a host per run: pass a HostPool rather than a "
-                    f"ProviderHost (had {host.configured_with!r}, want {wanted!r})"
-                )
-            self._hosts[key] = host
-            return host
-
-    def _last_up_config(self) -> tuple[dict[str, Any], frozenset[str]]:
-        if self.state.provider_config is not None:
-            return self.state.provider_config
-        return self.config, self.secret_keys
-
-    def _registration_host(self) -> ProviderHost:
-        """The host for the program's resources: the run's config. Registering the provider
-        records that config in the state, even if the run fails later (the provider resource's
-        step completes first)."""
-        with self._lock:
-            first = not self._registered_dynamic
-            self._registered_dynamic = True
-        if first and not self.preview and self.kind == "update":
-            self.state.set_provider_config(self.config, self.secret_keys)
-        return self._host_for(self.config, self.secret_keys)
-
-    def _snapshot_host(self) -> ProviderHost:
-        """The host for refreshes and for deletes of resources the program did not register:
-        the last ``up``'s config (``EnsureProvider`` from the snapshot)."""
-        if self.kind == "update" and self._registered_dynamic:
-            return self._host_for(self.config, self.secret_keys)
-        return self._host_for(*self._last_up_config())
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -277,10 +167,10 @@ class Deployment:
         replaced: that was checked when the replacement was planned); a preview, a read
         (external) resource and one with ``retain_on_delete`` send no Delete."""
         if not replacing and res.protect:
-            raise _protect_error(res.urn)
+            raise protect_error(res.urn)
         if self.preview or res.external or res.retain_on_delete:
             return
-        host = self._snapshot_host()
+        host = self._hosts.snapshot()
         host.delete(res.id, res.urn, res.outputs, old_inputs=res.inputs)
 
     # -- refresh -----------------------------------------------------------------------------
@@ -319,7 +209,7 @@ class Deployment:
             raise error
 
     def _refresh_one(self, res: ResourceState) -> tuple[ResourceState | None, str]:
-        host = self._snapshot_host()
+        host = self._hosts.snapshot()
         read = host.read(res.id, res.urn, res.outputs, inputs=res.inputs)
         if not read.id:
             return None, "refresh-delete"
@@ -368,7 +258,7 @@ class Deployment:
         old = self._claim(urn)
         if old is not None and old.external:
             old = None  # taking over a read resource: a create; the read one is discarded
-        host = self._registration_host()
+        host = self._hosts.registration()
         if goal.import_id and old is None:
             return self._import(host, urn, type_, goal, news)
         targeted = old is not None and (urn in self.replace_urns or old.taint)
@@ -400,19 +290,7 @@ class Deployment:
     ) -> None:
         if self.preview:
             return
-        new = ResourceState(
-            urn,
-            type_,
-            id_,
-            inputs,
-            outputs,
-            external=external,
-            protect=goal.protect,
-            retain_on_delete=goal.retain_on_delete,
-            ignore_changes=goal.ignore_changes,
-            replacement_trigger=goal.replacement_trigger,
-            dependencies=goal.dependencies,
-        )
+        new = ResourceState.from_goal(urn, type_, id_, inputs, outputs, goal, external=external)
         with self._lock:
             self.registered[urn] = new
 
@@ -515,7 +393,7 @@ class Deployment:
         too): Read with the program's inputs as both inputs and state. The engine fails only when
         no outputs come back at all; an empty ID keeps the requested one."""
         self._claim(urn)
-        host = self._registration_host()
+        host = self._hosts.registration()
         read = host.read(id_, urn, props, inputs=props)
         if not read.outputs:
             raise EngineError(f"resource '{id_}' does not exist")
@@ -579,7 +457,7 @@ class Deployment:
         schedules anything, so a host starts even when no Delete follows (``retain_on_delete``,
         a protected resource): seen through the real CLI (tests/engine/test_engine_fidelity.py)."""
         if self.prior or self.pending:
-            self._snapshot_host()
+            self._hosts.snapshot()
         condemned: list[tuple[ResourceState, str]] = [(p, "delete-replaced") for p in self.pending]
         for res in self.prior.values():
             condemned.append((res, "discard" if res.external else "delete"))
@@ -603,7 +481,7 @@ class Deployment:
         except BaseException as e:  # re-raised after the state is saved
             error = e
         finally:
-            self._release_hosts()
+            self.provider_stderr = self._hosts.stop()
         if not self.preview:
             kept = {u: r for u, r in self.prior.items() if u not in self.registered}
             # A replaced resource's old instance is in `prior` under the same URN; the new one
@@ -619,12 +497,3 @@ class Deployment:
         if error is not None:
             raise error
         return list(self.steps)
-
-    def _release_hosts(self) -> None:
-        with self._host_lock:
-            hosts, self._hosts = list(self._hosts.values()), {}
-        stderr = []
-        for host in hosts:
-            self._source.release(host)
-            stderr.append(host.stderr_text())
-        self.provider_stderr = "".join(stderr)

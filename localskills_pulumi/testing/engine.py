@@ -38,10 +38,10 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.proto import resource_pb2
 
 from ._sdk import MockMonitor, ensure_event_loop, sync_await
-from .deployment import CheckFailedError, Deployment, EngineError, Goal
+from .deployment import Deployment
 from .host import HostPool, ProviderHost
 from .program import program_callable, run_in_fresh_runtime
-from .state import EngineState, ResourceState, Step
+from .state import CheckFailedError, EngineError, EngineState, Goal, ResourceState, Step
 from .wire import from_wire
 
 __all__ = [

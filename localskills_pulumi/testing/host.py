@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from types import TracebackType
 
 from .process import HostProcess
 from .provider_client import ProviderClient
@@ -77,12 +76,7 @@ class ProviderHost(ProviderClient):
     def __enter__(self) -> ProviderHost:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     @property
@@ -233,10 +227,5 @@ class HostPool:
     def __enter__(self) -> HostPool:
         return self.prestart()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -100,25 +100,20 @@ class Stack:
         replace: Collection[str] = (),
     ) -> ProgramResult:
         """``pulumi up`` (``--refresh``, ``--replace URN``...)."""
-        with self._operation() as monitor:
-            return run_program(
-                self._program(program),
-                monitor=monitor,
-                project=self.project,
-                stack=self.name,
-                refresh=refresh,
-                replace=replace,
-            )
+        return self._run(program, refresh=refresh, replace=replace)
 
     def preview(self, program: Program | None = None) -> ProgramResult:
         """``pulumi preview``: the planned steps; nothing is created, updated or deleted."""
+        return self._run(program, preview=True)
+
+    def _run(self, program: Program | None, **options: Any) -> ProgramResult:
         with self._operation() as monitor:
             return run_program(
                 self._program(program),
                 monitor=monitor,
                 project=self.project,
                 stack=self.name,
-                preview=True,
+                **options,
             )
 
     def refresh(self) -> list[Step]:

@@ -1,4 +1,5 @@
-"""The stack state the stand-in engine keeps between runs, and the steps it records."""
+"""The stack state the stand-in engine keeps between runs, the steps it records, what a program
+asks of a resource (``Goal``), and the errors the engine reports."""
 
 from __future__ import annotations
 
@@ -6,7 +7,19 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EngineState", "ResourceState", "Step"]
+from ..errors import LocalskillsError
+from .wire import is_secret, secret
+
+__all__ = [
+    "CheckFailedError",
+    "EngineError",
+    "EngineState",
+    "Goal",
+    "ResourceState",
+    "Step",
+    "mark_secret_outputs",
+    "protect_error",
+]
 
 Step = tuple[str, str] | tuple[str, str, tuple[str, ...]]
 """One step the engine took, ``(op, urn)`` or, for a replacement, ``(op, urn, replace_keys)``.
@@ -24,6 +37,53 @@ Ops of a refresh (``RefreshStep.ResultOp``): ``"refresh"`` (no drift), ``"refres
 ``"refresh-delete"`` (the resource is gone: dropped from state).
 
 In a preview the steps are the ones planned; no Create/Update/Delete reaches the provider."""
+
+
+class EngineError(LocalskillsError):
+    """An error the engine reports for a resource or a run (protect, a bad replacement trigger,
+    a host configured for another config...)."""
+
+
+class CheckFailedError(EngineError):
+    """The provider's ``check`` returned failures; ``failures`` holds ``(property, reason)``."""
+
+    def __init__(self, urn: str, failures: list[tuple[str, str]]) -> None:
+        details = "; ".join(f"property {prop!r}: {reason}" for prop, reason in failures)
+        super().__init__(f"error: {urn}: check failed: {details}")
+        self.urn = urn
+        self.failures = failures
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What the program asked for a resource, besides its inputs (``RegisterResourceRequest``)."""
+
+    protect: bool = False
+    retain_on_delete: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
+    replacement_trigger: Any = None
+    delete_before_replace: bool | None = None
+    additional_secret_outputs: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+    import_id: str = ""
+
+
+def mark_secret_outputs(outputs: dict[str, Any], keys: Collection[str]) -> dict[str, Any]:
+    """Make ``additionalSecretOutputs`` secret, unless they are already (``step_executor.go``)."""
+    for key in keys:
+        if key in outputs and not is_secret(outputs[key]):
+            outputs[key] = secret(outputs[key])
+    return outputs
+
+
+def protect_error(urn: str) -> EngineError:
+    """``step.go`` ``deleteProtectedError``."""
+    return EngineError(
+        f'resource "{urn}" cannot be deleted because it is protected. To unprotect the '
+        "resource, either remove the `protect` flag from the resource in your Pulumi program "
+        f"and run `pulumi up`, or use the command: `pulumi state unprotect '{urn}'`"
+    )
 
 
 @dataclass
@@ -51,6 +111,18 @@ class ResourceState:
     dependencies: tuple[str, ...] = ()
     delete: bool = False
     taint: bool = False
+
+    @classmethod
+    def from_goal(
+        cls, urn: str, type_: str, id_: str, inputs: dict[str, Any], outputs: dict[str, Any],
+        goal: Goal, *, external: bool = False,
+    ) -> ResourceState:  # fmt: skip
+        """A resource as a run records it: the program's goal supplies its options."""
+        return cls(
+            urn, type_, id_, inputs, outputs, external=external, protect=goal.protect,
+            retain_on_delete=goal.retain_on_delete, ignore_changes=goal.ignore_changes,
+            replacement_trigger=goal.replacement_trigger, dependencies=goal.dependencies,
+        )  # fmt: skip
 
 
 @dataclass

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from localskills_pulumi.testing import Stack
-from localskills_pulumi.testing.deployment import EngineError
 from localskills_pulumi.testing.emulator import Emulator, subprocess_environment
 from localskills_pulumi.testing.host import HostPool
 from localskills_pulumi.testing.provider_client import ProviderError
+from localskills_pulumi.testing.state import EngineError
 from tests.engine.cli import Project
 from tests.engine.conftest import MakeProject
 

@@ -15,8 +15,8 @@ from localskills_pulumi.client import LocalskillsClient
 from localskills_pulumi.errors import ApiError, AuthenticationError, NotFoundError, TransportError
 from localskills_pulumi.settings import Credentials
 from localskills_pulumi.testing.emulator import Emulator
-from tests.client.late_commit import LateCommitProxy
 from tests.helpers import live_ids
+from tests.unit.client.late_commit import LateCommitProxy
 
 UNKNOWN_API_TOKEN = "lsk_" + "f" * 64
 
