@@ -56,6 +56,25 @@ COMMANDS = ("up", "preview", "refresh", "destroy")
 PARALLEL_SIZES_UP_TO = 500
 """``--parallel`` 4 and 32 run at the sizes up to this: at 500 they already show what they
 change (little), and at 2,000 they would cost about 25 minutes more."""
+_SAME_STATE = """
+import pulumi
+from pulumi.dynamic import Resource
+from benchmarks.{module} import {provider}
+from localskills_pulumi._pickler import pristine_pickler
+from localskills_pulumi.model import OUTPUT_NAMES
+
+class Bench(Resource, module="bench", name="{name}"):
+    pass
+
+tenant = pulumi.Config().require("tenant")
+for n in range(int(pulumi.Config().require("count"))):
+    props = {{key: None for key in OUTPUT_NAMES}}
+    props.update(tenant_id=tenant, name=f"t{{n}}", expires_in_days=30, rotate_before_days=None)
+    with pristine_pickler():  # as ScimToken does: past ~950 the SDK's defect stops any other
+        Bench({provider}(), f"t{{n}}", props,
+              pulumi.ResourceOptions(additional_secret_outputs=["token_value"]))
+"""
+"""A program of resources with ScimToken's state (its inputs and outputs, token_value secret)."""
 PROGRAMS = {
     "ours": """
 import pulumi
@@ -65,42 +84,10 @@ tenant = pulumi.Config().require("tenant")
 for n in range(int(pulumi.Config().require("count"))):
     ScimToken(f"t{n}", tenant_id=tenant, name=f"t{n}", expires_in_days=30)
 """,
-    "list-per-read": """
-import pulumi
-from pulumi.dynamic import Resource
-from benchmarks.baseline import ListPerReadProvider
-from localskills_pulumi._pickler import pristine_pickler
-from localskills_pulumi.model import OUTPUT_NAMES
-
-class Baseline(Resource, module="bench", name="ListPerRead"):
-    pass
-
-tenant = pulumi.Config().require("tenant")
-for n in range(int(pulumi.Config().require("count"))):
-    props = {key: None for key in OUTPUT_NAMES}
-    props.update(tenant_id=tenant, name=f"t{n}", expires_in_days=30, rotate_before_days=None)
-    with pristine_pickler():  # as ScimToken does: past ~950 the SDK's defect stops any other
-        Baseline(ListPerReadProvider(), f"t{n}", props,
-                 pulumi.ResourceOptions(additional_secret_outputs=["token_value"]))
-""",
-    "null-shaped": """
-import pulumi
-from pulumi.dynamic import Resource
-from benchmarks.null import ShapedNullProvider
-from localskills_pulumi._pickler import pristine_pickler
-from localskills_pulumi.model import OUTPUT_NAMES
-
-class Shaped(Resource, module="bench", name="Shaped"):
-    pass
-
-tenant = pulumi.Config().require("tenant")
-for n in range(int(pulumi.Config().require("count"))):
-    props = {key: None for key in OUTPUT_NAMES}
-    props.update(tenant_id=tenant, name=f"t{n}", expires_in_days=30, rotate_before_days=None)
-    with pristine_pickler():
-        Shaped(ShapedNullProvider(), f"t{n}", props,
-               pulumi.ResourceOptions(additional_secret_outputs=["token_value"]))
-""",
+    "list-per-read": _SAME_STATE.format(
+        module="baseline", provider="ListPerReadProvider", name="ListPerRead"
+    ),
+    "null-shaped": _SAME_STATE.format(module="null", provider="ShapedNullProvider", name="Shaped"),
     "null": """
 import pulumi
 from pulumi.dynamic import Resource
