@@ -74,4 +74,6 @@ class ShapedNullProvider(NullProvider):
         return ReadResult(id_, props, inputs)
 
 
+# localskills_pulumi.model.INPUT_NAMES, written out: importing the package here would load it into
+# the host of NullProvider too, and that floor loads nothing beyond the host's own modules.
 _INPUTS = ("tenant_id", "name", "expires_in_days", "rotate_before_days")

@@ -29,6 +29,7 @@ from .rules import (
     apply_replace_on_changes,
     changed_keys,
     has_unknown,
+    mark_secret_outputs,
     process_ignore_changes,
     schedule_deletes,
     should_trigger_replace,
@@ -41,7 +42,6 @@ from .state import (
     Goal,
     ResourceState,
     Step,
-    mark_secret_outputs,
     protect_error,
 )
 from .wire import annotate_secrets, unwrap

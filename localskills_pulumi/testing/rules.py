@@ -11,17 +11,18 @@ Property paths (``ignore_changes``, ``replace_on_changes``) are the subset of
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .provider_client import DiffResponse
 from .state import ResourceState
-from .wire import UNKNOWN, is_secret, unwrap
+from .wire import UNKNOWN, is_secret, secret, unwrap
 
 __all__ = [
     "apply_replace_on_changes",
     "changed_keys",
     "has_unknown",
+    "mark_secret_outputs",
     "process_ignore_changes",
     "schedule_deletes",
     "should_trigger_replace",
@@ -138,3 +139,11 @@ def schedule_deletes(condemned: Sequence[ResourceState]) -> list[list[ResourceSt
         remaining = [r for r in remaining if all(r is not c for c in chain)]
     antichains.reverse()
     return antichains
+
+
+def mark_secret_outputs(outputs: dict[str, Any], keys: Collection[str]) -> dict[str, Any]:
+    """Make ``additionalSecretOutputs`` secret, unless they are already (``step_executor.go``)."""
+    for key in keys:
+        if key in outputs and not is_secret(outputs[key]):
+            outputs[key] = secret(outputs[key])
+    return outputs

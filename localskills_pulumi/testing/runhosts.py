@@ -45,16 +45,16 @@ class RunHosts:
             first, self._registered = not self._registered, True
         if first and self._records_config:
             self._state.set_provider_config(*self._config)
-        return self.configured(*self._config)
+        return self._configured(*self._config)
 
     def snapshot(self) -> ProviderHost:
         """The host for refreshes and for deletes of resources the program did not register:
         the last ``up``'s config, or the run's once the program registered a resource."""
         if self._registered or self._state.provider_config is None:
-            return self.configured(*self._config)
-        return self.configured(*self._state.provider_config)
+            return self._configured(*self._config)
+        return self._configured(*self._state.provider_config)
 
-    def configured(self, config: Mapping[str, Any], secret_keys: frozenset[str]) -> ProviderHost:
+    def _configured(self, config: Mapping[str, Any], secret_keys: frozenset[str]) -> ProviderHost:
         """The run's host for this stack config, configured with it on first use."""
         key = (tuple(sorted((k, repr(v)) for k, v in config.items())), secret_keys)
         with self._lock:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LocalskillsError
-from .wire import is_secret, secret
 
 __all__ = [
     "CheckFailedError",
@@ -17,7 +16,6 @@ __all__ = [
     "Goal",
     "ResourceState",
     "Step",
-    "mark_secret_outputs",
     "protect_error",
 ]
 
@@ -67,14 +65,6 @@ class Goal:
     additional_secret_outputs: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
     import_id: str = ""
-
-
-def mark_secret_outputs(outputs: dict[str, Any], keys: Collection[str]) -> dict[str, Any]:
-    """Make ``additionalSecretOutputs`` secret, unless they are already (``step_executor.go``)."""
-    for key in keys:
-        if key in outputs and not is_secret(outputs[key]):
-            outputs[key] = secret(outputs[key])
-    return outputs
 
 
 def protect_error(urn: str) -> EngineError:
