@@ -19,6 +19,7 @@ from localskills_pulumi.errors import AdoptionError, ConfigError, InputError
 from localskills_pulumi.model import IMPORT_ID, INPUT_NAMES
 from localskills_pulumi.provider import ScimTokenProvider
 from localskills_pulumi.testing.emulator import Emulator
+from tests.helpers import live_ids, posts
 
 DAY = 86_400
 
@@ -33,12 +34,9 @@ def inputs(tenant_id: str, **overrides: Any) -> dict[str, Any]:
     return {**props, **overrides}
 
 
-def api_requests(emulator: Emulator, method: str | None = None) -> list[dict[str, Any]]:
-    return [
-        r
-        for r in emulator.requests_log()
-        if r["path"].startswith("/api/") and method in (None, r["method"])
-    ]
+def api_methods(emulator: Emulator) -> list[str]:
+    """The methods of the API requests served since the log was cleared, in order."""
+    return [r["method"] for r in emulator.requests_log() if r["path"].startswith("/api/")]
 
 
 def issued(emulator: Emulator, tenant_id: str, **overrides: Any) -> tuple[str, dict[str, Any]]:
@@ -59,7 +57,7 @@ def test_check_names_every_bad_input_and_sends_nothing(configured: Emulator) -> 
         "tenant_id",
     ]
     assert all(f.property in f.reason for f in failures)
-    assert api_requests(configured) == []
+    assert api_methods(configured) == []
 
 
 def test_an_unknown_config_key_fails_check_naming_it(configured: Emulator) -> None:
@@ -77,9 +75,8 @@ def test_create_returns_the_composite_id_and_the_value_as_a_secret(
     assert result.outs is not None
     assert result.id == f"{tenant_id}/{result.outs['token_id']}"
     assert is_rpc_secret(result.outs["token_value"])
-    live = configured.list_tokens(tenant_id)
-    assert [t["id"] for t in live] == [result.outs["token_id"]]
-    assert [r["method"] for r in api_requests(configured)] == ["POST"]
+    assert live_ids(configured, tenant_id) == {result.outs["token_id"]}
+    assert api_methods(configured) == ["POST"]
 
 
 @pytest.mark.parametrize(
@@ -105,7 +102,7 @@ def test_rotate_before_days_alone_is_an_update_in_place(
     updated = provider.update(id_, outs, inputs(tenant_id, rotate_before_days=5)).outs
     assert updated is not None and updated["rotate_before_days"] == 5
     assert updated["token_id"] == outs["token_id"]
-    assert [r["method"] for r in api_requests(configured)] == ["GET"]  # the liveness listing
+    assert api_methods(configured) == ["GET"]  # the liveness listing
 
 
 def test_the_diffs_of_a_run_share_one_listing_per_tenant(
@@ -115,7 +112,7 @@ def test_the_diffs_of_a_run_share_one_listing_per_tenant(
     provider = ScimTokenProvider()
     for id_, outs in tokens:
         assert not provider.diff(id_, outs, {k: outs[k] for k in INPUT_NAMES}).changes
-    assert [r["method"] for r in api_requests(configured)] == ["GET"]
+    assert api_methods(configured) == ["GET"]
 
 
 def test_a_token_revoked_outside_pulumi_is_replaced_with_a_warning(
@@ -151,7 +148,7 @@ def test_adoption_sends_no_post_and_has_no_value(configured: Emulator, tenant_id
     assert adopted.id == f"{tenant_id}/{token['id']}"
     assert adopted.outs is not None and adopted.outs["token_value"] is None
     assert IMPORT_ID not in adopted.outs
-    assert [r["method"] for r in api_requests(configured)] == ["GET"]
+    assert api_methods(configured) == ["GET"]
 
 
 def test_adoption_refuses_inputs_that_differ_from_the_live_token_naming_the_fix(
@@ -163,7 +160,7 @@ def test_adoption_refuses_inputs_that_differ_from_the_live_token_naming_the_fix(
         ScimTokenProvider().create(inputs(tenant_id, **marker))
     assert "set name='Entra ID'" in str(refused.value)
     assert "remove expires_in_days" in str(refused.value)
-    assert api_requests(configured, "POST") == []
+    assert posts(configured) == 0
 
 
 def test_refresh_drops_a_token_that_is_gone_and_get_names_it(
@@ -193,7 +190,7 @@ def test_delete_never_revokes_a_token_this_run_handed_back(
     created = provider.create(inputs(tenant_id))
     assert created.outs is not None
     provider.delete(created.id, dict(created.outs))
-    assert [t["id"] for t in configured.list_tokens(tenant_id)] == [created.outs["token_id"]]
+    assert live_ids(configured, tenant_id) == {created.outs["token_id"]}
 
 
 def test_delete_revokes_and_an_already_revoked_token_counts_as_revoked(
@@ -201,9 +198,9 @@ def test_delete_revokes_and_an_already_revoked_token_counts_as_revoked(
 ) -> None:
     id_, outs = issued(configured, tenant_id)
     ScimTokenProvider().delete(id_, outs)
-    assert configured.list_tokens(tenant_id) == []
+    assert live_ids(configured, tenant_id) == set()
     ScimTokenProvider().delete(id_, outs)
-    assert [r["method"] for r in api_requests(configured)] == ["DELETE", "DELETE"]
+    assert api_methods(configured) == ["DELETE", "DELETE"]
 
 
 def test_import_may_not_ride_a_replacement(configured: Emulator, tenant_id: str) -> None:
