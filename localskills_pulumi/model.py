@@ -9,7 +9,7 @@ from __future__ import annotations
 import keyword
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -87,90 +87,72 @@ def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     known (a preview) pass. Each reason names the property and the fix.
     """
     failures: list[tuple[str, str]] = []
-    tenant_id = news.get("tenant_id")
-    if not is_unknown(tenant_id):
-        if tenant_id is None or (isinstance(tenant_id, str) and not tenant_id.strip()):
-            failures.append(
-                (
-                    "tenant_id",
-                    "tenant_id is required: set it to the team's tenant ID, e.g. 'engineering'.",
-                )
-            )
-        else:
-            problem = id_problem(tenant_id)
-            if problem:
-                failures.append(
-                    (
-                        "tenant_id",
-                        f"tenant_id {shown(tenant_id)} {problem}: use the tenant ID exactly as "
-                        "localskills.sh shows it.",
-                    )
-                )
-    name = news.get("name")
-    if not is_unknown(name):
-        if name is None or (isinstance(name, str) and not name.strip()):
-            failures.append(
-                (
-                    "name",
-                    "name is required: set it to a non-blank label, e.g. 'Okta SCIM Provisioning'.",
-                )
-            )
-        else:
-            problem = name_problem(name)
-            if problem:
-                failures.append(
-                    ("name", f"name {shown(name)} {problem}: use a short one-line label.")
-                )
 
-    expires = news.get("expires_in_days")
-    expires_ok = _check_days("expires_in_days", expires, failures)
-    rotate = news.get("rotate_before_days")
-    rotate_ok = _check_days("rotate_before_days", rotate, failures)
+    def refuse(prop: str, reason: str) -> bool:
+        failures.append((prop, reason))
+        return False
+
+    def required(
+        prop: str, problem: Callable[[object], str | None], example: str, fix: str
+    ) -> None:
+        value = news.get(prop)
+        if is_unknown(value):
+            return
+        if value is None or (isinstance(value, str) and not value.strip()):
+            refuse(prop, f"{prop} is required: set it to {example}.")
+        elif reason := problem(value):
+            refuse(prop, f"{prop} {shown(value)} {reason}: {fix}.")
+
+    def days(prop: str) -> bool:
+        value = news.get(prop)
+        if value is None or is_unknown(value):
+            return True
+        reason = days_problem(value, high=MAX_DAYS)
+        return not reason or refuse(prop, f"{prop} {reason}: set a whole number of days, e.g. 90.")
+
+    required(
+        "tenant_id",
+        id_problem,
+        "the team's tenant ID, e.g. 'engineering'",
+        "use the tenant ID exactly as localskills.sh shows it",
+    )
+    required(
+        "name",
+        name_problem,
+        "a non-blank label, e.g. 'Okta SCIM Provisioning'",
+        "use a short one-line label",
+    )
+    expires, rotate = news.get("expires_in_days"), news.get("rotate_before_days")
+    expires_ok, rotate_ok = days("expires_in_days"), days("rotate_before_days")
     if rotate_ok and rotate is not None and not is_unknown(rotate):
         if expires is None:
-            failures.append(
-                (
-                    "rotate_before_days",
-                    "rotate_before_days needs expires_in_days: a token that never expires is "
-                    "never due for rotation. Set expires_in_days, or remove rotate_before_days.",
-                )
+            refuse(
+                "rotate_before_days",
+                "rotate_before_days needs expires_in_days: a token that never expires is never "
+                "due for rotation. Set expires_in_days, or remove rotate_before_days.",
             )
         elif expires_ok and not is_unknown(expires) and rotate >= expires:
-            failures.append(
-                (
-                    "rotate_before_days",
-                    f"rotate_before_days ({whole_number(rotate)}) must be smaller than "
-                    f"expires_in_days ({whole_number(expires)}), or every token would be due "
-                    "for rotation as soon as it exists.",
-                )
+            refuse(
+                "rotate_before_days",
+                f"rotate_before_days ({whole_number(rotate)}) must be smaller than "
+                f"expires_in_days ({whole_number(expires)}), or every token would be due for "
+                "rotation as soon as it exists.",
             )
 
-    import_id = news.get(IMPORT_ID)
+    import_id, tenant_id = news.get(IMPORT_ID), news.get("tenant_id")
     if import_id is not None and not is_unknown(import_id):
         try:
             import_tenant, _ = parse_composite_id(import_id, "import_")
         except ImportIdError as exc:
-            failures.append((IMPORT_ID, str(exc)))
+            refuse(IMPORT_ID, str(exc))
         else:
             if isinstance(tenant_id, str) and import_tenant != tenant_id:
-                failures.append(
-                    (
-                        IMPORT_ID,
-                        f"import_ names tenant {import_tenant!r} but tenant_id is {tenant_id!r}: "
-                        "they must be the same.",
-                    )
+                refuse(
+                    IMPORT_ID,
+                    f"import_ names tenant {import_tenant!r} but tenant_id is {tenant_id!r}: "
+                    "they must be the same.",
                 )
     return failures
-
-
-def _check_days(prop: str, value: Any, failures: list[tuple[str, str]]) -> bool:
-    if value is None or is_unknown(value):
-        return True
-    problem = days_problem(value, high=MAX_DAYS)
-    if problem:
-        failures.append((prop, f"{prop} {problem}: set a whole number of days, e.g. 90."))
-        return False
-    return True
 
 
 def whole_number(value: Any) -> Any:

@@ -70,7 +70,7 @@ HOST_WORKERS = 4
 
 
 class _Connection(NamedTuple):
-    """What a provider builds in the host process on first use, from the resolved settings."""
+    """Built in the host process on first use, from the resolved settings."""
 
     client: LocalskillsClient
     listings: TenantListings
@@ -80,9 +80,7 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def _short_traceback(method: _Method) -> _Method:
-    """The host prints the traceback of every error a provider method raises: for the
-    package's own errors, make it start at the provider's method, so that the user sees the
-    message, not the frames of the client, requests and urllib3 under it."""
+    """The host prints the traceback of every error: start the package's own at the method."""
 
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -152,8 +150,7 @@ class ScimTokenProvider(ResourceProvider):
         return connection
 
     def _warn_without_credentials(self) -> None:
-        """A preview only checks a new token, so without this a missing API token would pass
-        the preview silently and fail the ``up``."""
+        # A preview only checks a new token: a missing API token would pass it silently.
         try:
             resolve_credentials(config=self._config)
         except CredentialsError as exc:
@@ -198,13 +195,9 @@ class ScimTokenProvider(ResourceProvider):
     @_short_traceback
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """
-        Every changed input of the token replaces it; so does expiry. A changed
-        ``rotate_before_days`` alone is an update in place. ``__provider`` and import_ never
-        change anything.
-
-        Never raises on a live token: a refresh calls it on the refreshed state to show drift,
-        and a failure there would fail every refresh. (A due rotation with import_ still set is
-        refused by ``create``, which would otherwise adopt the token being replaced.)
+        Every changed input of the token replaces it; so do expiry and a revocation outside
+        Pulumi. A changed ``rotate_before_days`` alone is an update in place. Never raises on a
+        live token: a refresh calls it on the refreshed state, and would fail with it.
         """
         replaces = replacing_changes(olds, news)
         if not replaces:
@@ -227,12 +220,8 @@ class ScimTokenProvider(ResourceProvider):
         return DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
 
     def _revoked(self, id_: str) -> bool:
-        """
-        Whether the token was revoked outside Pulumi: it is missing from its tenant's listing
-        (shared by every diff of the run, so one listing per tenant). Never raises: when the
-        tenant cannot be listed, nothing is planned for liveness and one warning per tenant
-        says so on stderr (the CLI shows it).
-        """
+        """Whether the token is missing from its tenant's listing (one per tenant per run).
+        Never raises: a tenant that cannot be listed gets one warning and no replacement."""
         try:
             tenant_id, token_id = parse_composite_id(id_, "ScimToken ID")
         except InputError:
@@ -272,13 +261,9 @@ class ScimTokenProvider(ResourceProvider):
     @_short_traceback
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """
-        Refresh (or ``ScimToken.get``): find the token in its tenant's list.
-
-        A refresh (the props are the prior outputs, with ``token_id``) of a token that is gone
-        answers an empty ID: the engine drops it from state. A ``ScimToken.get`` (no prior
-        outputs) of one raises, naming the ID: the engine fails a read only when no outputs come
-        back, and the host always returns some, so an empty ID would give the program Nones.
-        The import marker is never returned: the adoption it asked for is over.
+        Refresh (or ``ScimToken.get``): find the token in its tenant's list. A refresh of a
+        token that is gone answers an empty ID (the engine drops it); a ``.get`` (no prior
+        outputs) raises, naming the ID, since the host would hand the program Nones.
         """
         tenant_id, token_id = parse_composite_id(id_, "ScimToken ID")
         record = self._connection().listings.find(tenant_id, token_id)
@@ -297,12 +282,7 @@ class ScimTokenProvider(ResourceProvider):
             expires_in_days=record.lifetime_days if expires_in_days is None else expires_in_days,
             rotate_before_days=whole_number(props.get("rotate_before_days")),
         )
-        token_value = props.get("token_value")
-        if is_rpc_secret(token_value):
-            token_value = unwrap_rpc_secret(token_value)
-        outputs = inputs.outputs(
-            record, wrap_rpc_secret(token_value) if token_value is not None else None
-        )
+        outputs = inputs.outputs(record, _secret(props.get("token_value")))
         return ReadResult(id_, outputs, inputs.as_inputs())
 
     @_short_traceback
@@ -312,22 +292,15 @@ class ScimTokenProvider(ResourceProvider):
         outputs = {key: value for key, value in olds.items() if key != "__provider"}
         for prop in IN_PLACE_INPUTS:
             outputs[prop] = whole_number(news.get(prop))
-        token_value = outputs.get("token_value")
-        if is_rpc_secret(token_value):
-            token_value = unwrap_rpc_secret(token_value)
-        outputs["token_value"] = wrap_rpc_secret(token_value) if token_value is not None else None
+        outputs["token_value"] = _secret(outputs.get("token_value"))
         return UpdateResult(outputs)
 
     @_short_traceback
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """
-        Revoke the token; one that is already gone counts as revoked.
-
-        A token this run keeps in state is never revoked by this run: one this process handed
-        back from ``create`` (issued, or adopted again through import_ when the engine replaced
-        the resource itself: ``--replace``, ``pulumi state taint``, ``replacement_trigger``, a
-        rename), or one a Diff of this run planned to keep. The delete then succeeds without a
-        request, and says so on stderr (the CLI shows it).
+        Revoke the token; one that is already gone counts as revoked. A token this run keeps in
+        state (see ``_RunMemory``) is never revoked: the delete succeeds without a request and
+        says so on stderr.
         """
         tenant_id, token_id = parse_composite_id(id_, "ScimToken ID")
         if _RUN.keeps(id_):
@@ -354,8 +327,7 @@ class ScimTokenProvider(ResourceProvider):
         connection.listings.invalidate(tenant_id)
 
     def _now(self) -> datetime | None:
-        """The server's clock if this process has heard from it, else None (this machine's)."""
-        connection = self._connection_state
+        connection = self._connection_state  # None: this machine's clock
         return connection.client.server_now() if connection is not None else None
 
     # -- import ----------------------------------------------------------------------------
@@ -417,6 +389,13 @@ def _rotation_reason(id_: str, expires_at: Any, rotate: Any, now: datetime | Non
     )
 
 
+def _secret(token_value: Any) -> Any:
+    """``token_value`` marked secret once (None stays None: an adopted token has no value)."""
+    if is_rpc_secret(token_value):
+        token_value = unwrap_rpc_secret(token_value)
+    return None if token_value is None else wrap_rpc_secret(token_value)
+
+
 def _managed(olds: Mapping[str, Any]) -> bool:
     """True when the prior state describes a resource that already exists."""
     return any(olds.get(prop) is not None for prop in ("tenant_id", "name", "token_id"))
@@ -427,23 +406,11 @@ _CONNECTION_LOCK = threading.Lock()
 
 class _RunMemory:
     """
-    What this process, that is this engine run, keeps in state: so that ``delete`` never
-    revokes a token the stack goes on holding.
-
-    The engine starts one provider process per ``pulumi up``/``preview``/``refresh``/
-    ``destroy``, so this lasts one run. The provider cannot tell an import from a replacement
-    the engine started itself (both are a Check without olds and a Create), so with import_
-    still set such a replacement adopts the very token its delete phase then deletes; the safe
-    invariant is that no token this run hands back, or plans to keep, is revoked by this run.
-    Refusing in ``delete`` instead would leave the old instance pending deletion, and the next
-    run (a new process) would revoke the live token.
-
-    Kept: every ID ``create`` returned, and every ID a Diff planned to keep (no replacement:
-    the engine keeps it as a *same*), which covers the next run after a failed one, whose
-    pending delete names the token the live resource holds. A Diff before this process's first
-    Check is a refresh's drift Diff, which plans nothing (an ``up --refresh`` refreshes every
-    resource before the program registers any), so it keeps nothing; a later Diff that plans
-    a replacement forgets what an earlier one kept.
+    What this engine run (one provider process) keeps in state, so that ``delete`` never
+    revokes a token the stack goes on holding: every ID ``create`` returned (a replacement the
+    engine starts itself, with import_ still set, adopts the very token it then deletes), and
+    every ID a Diff after the first Check planned to keep (a failed run's pending delete names
+    the live token). A Diff before any Check is a refresh's, which plans nothing.
     """
 
     def __init__(self) -> None:

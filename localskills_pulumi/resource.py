@@ -171,14 +171,7 @@ class ScimToken(Resource, module="localskills", name="ScimToken"):
         resource_name: str,
         args: ScimTokenArgs,
         opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """
-        Create a ScimToken resource with the given unique name, arguments and options.
-
-        :param str resource_name: The name of the resource.
-        :param ScimTokenArgs args: The arguments to use to populate this resource's properties.
-        :param pulumi.ResourceOptions opts: Options for the resource.
-        """
+    ) -> None: ...
 
     @overload
     def __init__(
@@ -190,21 +183,7 @@ class ScimToken(Resource, module="localskills", name="ScimToken"):
         name: pulumi.Input[str],
         expires_in_days: pulumi.Input[int] | None = None,
         rotate_before_days: pulumi.Input[int] | None = None,
-    ) -> None:
-        """
-        Create a ScimToken resource with the given unique name, arguments and options.
-
-        :param str resource_name: The name of the resource.
-        :param pulumi.ResourceOptions opts: Options for the resource. ``import_`` takes a
-               composite ID ``<tenant_id>/<token_id>`` and adopts that token instead of
-               creating one.
-        :param pulumi.Input[str] tenant_id: The tenant (team) ID. Changing it replaces the token.
-        :param pulumi.Input[str] name: The name of the SCIM token. Changing it replaces the token.
-        :param pulumi.Input[int] expires_in_days: Number of days until the token expires; omit
-               for a token that never expires. Changing it replaces the token.
-        :param pulumi.Input[int] rotate_before_days: Replace the token this many days before it
-               expires. Needs ``expires_in_days``, and must be smaller than it.
-        """
+    ) -> None: ...
 
     def __init__(
         self,
@@ -222,8 +201,19 @@ class ScimToken(Resource, module="localskills", name="ScimToken"):
         ``ScimToken(resource_name, ScimTokenArgs(...), opts)`` or
         ``ScimToken(resource_name, tenant_id=..., name=..., ..., opts=opts)``.
 
-        :raises TypeError: when the inputs come both as ``ScimTokenArgs`` and as keyword
-               arguments, or not at all, or a required one (``tenant_id``, ``name``) is missing.
+        :param str resource_name: The name of the resource.
+        :param ScimTokenArgs args: The inputs as one object (or give them as keywords).
+        :param pulumi.ResourceOptions opts: Options for the resource. ``import_`` takes a
+               composite ID ``<tenant_id>/<token_id>`` and adopts that token instead of
+               creating one.
+        :param pulumi.Input[str] tenant_id: The tenant (team) ID. Changing it replaces the token.
+        :param pulumi.Input[str] name: The name of the SCIM token. Changing it replaces the token.
+        :param pulumi.Input[int] expires_in_days: Number of days until the token expires; omit
+               for a token that never expires. Changing it replaces the token.
+        :param pulumi.Input[int] rotate_before_days: Replace the token this many days before it
+               expires. Needs ``expires_in_days``, and must be smaller than it.
+        :raises TypeError: the inputs given both ways, or not at all, or without ``tenant_id``
+               or ``name``.
         """
         this = f"ScimToken({resource_name!r}, ...)"
         rest = list(positional)
