@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -34,23 +33,16 @@ from urllib3.util.retry import Retry
 from ._version import __version__
 from .answers import Answer, Failure, exchange_failure, read_envelope, with_note
 from .errors import (
-    ConfigError,
-    CredentialsError,
     InputError,
     MalformedResponseError,
     ResponseTooLargeError,
     TokenNotFoundError,
 )
-from .identifiers import api_token_problem, id_problem, redact
+from .identifiers import id_problem, redact
 from .orphans import OrphanSearch
 from .records import IssuedScimToken, ScimTokenRecord
-from .retry import MAX_RETRY_AFTER_SECONDS, RetryPolicy
-from .settings import (
-    MAX_RETRIES,
-    REQUEST_TIMEOUT,
-    Credentials,
-    Settings,
-)
+from .retry import RetryPolicy
+from .settings import Settings
 from .transport import (
     Attempt,
     BodyTooLarge,
@@ -78,53 +70,28 @@ class LocalskillsClient:
     """
     The SCIM token endpoints of the localskills.sh API.
 
-    :param credentials: The API token and base URL (see ``resolve_settings``).
-    :param timeout: Seconds each attempt may take in all: connecting, sending, and reading the
-           whole answer.
-    :param max_retries: Retries after the first attempt, or a urllib3 ``Retry`` (made a
-           :class:`~localskills_pulumi.retry.RetryPolicy`, which adds the API's rules).
+    :param settings: The credentials, timeout and retries (from ``resolve_settings``, which
+           checks every value; the client trusts them).
+    :param retry: A retry policy instead of ``settings.max_retries`` retries with the default
+           backoff, e.g. ``RetryPolicy.default(2, backoff_factor=0.1)``.
     :param pool_size: Connections kept open to the API; match it to the threads that share
            the client.
-    :param backoff_factor: With an ``int`` ``max_retries``: the backoff base in seconds
-           (default 0.5). A ``Retry`` carries its own.
     :param on_warning: Shows a warning that fails nothing (an orphan search that revoked
            nothing because another client may own the candidates); default: stderr.
     """
 
     def __init__(
         self,
-        credentials: Credentials,
+        settings: Settings,
         *,
-        timeout: float = REQUEST_TIMEOUT.default,
-        max_retries: int | Retry = int(MAX_RETRIES.default),
+        retry: RetryPolicy | None = None,
         pool_size: int = 4,
-        backoff_factor: float | None = None,
         on_warning: Callable[[str], None] | None = None,
     ) -> None:
-        self._timeout = REQUEST_TIMEOUT.check(timeout, "timeout", text=False)
-        if not isinstance(max_retries, Retry):
-            max_retries = int(MAX_RETRIES.check(max_retries, "max_retries", text=False))
-        if backoff_factor is not None and (
-            isinstance(backoff_factor, bool)
-            or not isinstance(backoff_factor, (int, float))
-            or not 0 <= backoff_factor <= MAX_RETRY_AFTER_SECONDS
-        ):
-            raise ConfigError(
-                f"backoff_factor must be a number of seconds from 0 to "
-                f"{MAX_RETRY_AFTER_SECONDS:g}, got {backoff_factor!r}"
-            )
-        problem = api_token_problem(credentials.api_token)
-        if problem:
-            raise CredentialsError(
-                f"The localskills API token from {credentials.token_source} {problem}."
-            )
+        credentials = self._credentials = settings.credentials
         protect_in_logs(credentials.api_token)
-        self._credentials = credentials
-        if backoff_factor is not None:
-            if isinstance(max_retries, Retry):
-                raise ConfigError("pass backoff_factor with an int max_retries, not with a Retry")
-            max_retries = RetryPolicy.default(max_retries, backoff_factor)
-        self._retry = RetryPolicy.coerce(max_retries)
+        self._timeout = settings.request_timeout
+        self._retry = retry or RetryPolicy.default(settings.max_retries)
         self._adapter = DeadlineAdapter(
             deadline=self._timeout, max_retries=self._retry, pool_maxsize=pool_size
         )
@@ -145,7 +112,6 @@ class LocalskillsClient:
                 "User-Agent": f"localskills-pulumi/{__version__}",
             }
         )
-        self._lock = threading.Lock()
         self._server_offset: timedelta | None = None
         self._orphans = OrphanSearch(
             self.list_scim_tokens,
@@ -153,23 +119,6 @@ class LocalskillsClient:
             lambda: self._server_offset or timedelta(0),
             self._timeout,
             on_warning,
-        )
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        pool_size: int = 4,
-        on_warning: Callable[[str], None] | None = None,
-    ) -> LocalskillsClient:
-        """A client with the credentials, timeout and retries of ``settings``."""
-        return cls(
-            settings.credentials,
-            timeout=settings.request_timeout,
-            max_retries=settings.max_retries,
-            pool_size=pool_size,
-            on_warning=on_warning,
         )
 
     def __repr__(self) -> str:
@@ -184,11 +133,6 @@ class LocalskillsClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        """The retry policy in force."""
-        return self._retry
 
     def server_now(self) -> datetime:
         """The server's clock, from the ``Date`` of its latest answer (this machine's clock

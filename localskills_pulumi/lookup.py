@@ -61,7 +61,7 @@ def fetch_scim_tokens(tenant_id: str, settings: Settings) -> ScimTokenListing:
         raise InputError(
             f"tenant_id {tenant_id!r} {problem}: the team's tenant ID, e.g. 'engineering'."
         )
-    with LocalskillsClient.from_settings(settings, pool_size=1) as client:
+    with LocalskillsClient(settings, pool_size=1) as client:
         records = client.list_scim_tokens(tenant_id)
         now = client.server_now()
     return ScimTokenListing([ScimTokenInfo.from_record(r, now) for r in records], now)

@@ -1,18 +1,10 @@
 """No live token that nobody holds: the client's bookkeeping around creates.
 
-A create whose POST fails ambiguously (a timeout, a reset, a 5xx, an unreadable answer) may have
-issued a token whose secret never arrived. :class:`OrphanSearch` finds such tokens in the
-tenant's listing and revokes them before the create is tried again, and makes sure it never
-revokes one that a sibling create of this client is still being answered with: per
-``(tenant, name)`` it counts the POSTs in flight, and a search waits for them (each ends within
-its deadline) and holds back new ones. It knows the API only through the two functions it is
-handed.
-
-Across processes (another stack, a second CI job) nothing in a listing tells another client's
-fresh token from our orphan: the API has no idempotency key. So a search revokes only when the
-candidates are no more than this client's own ambiguous POSTs awaiting their search; otherwise
-it revokes none and warns, naming them (a reported orphan can be revoked by hand; another
-stack's revoked credential is an outage).
+Why it must exist: an ambiguous POST failure (timeout, reset, 5xx) may have issued a token whose
+secret never arrived, and the API has no idempotency key. :class:`OrphanSearch` revokes such a
+token before the next attempt, never one a sibling create of this client is being answered with
+(it counts the POSTs in flight per ``(tenant, name)``), and across processes revokes only when
+the candidates are no more than its own ambiguous POSTs, else warns naming them.
 """
 
 from __future__ import annotations

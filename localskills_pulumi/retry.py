@@ -4,12 +4,10 @@
 every request (through ``requests``' ``HTTPAdapter``); the client's create loop, which must
 look for an orphaned token between two attempts, asks the same object how long to back off,
 so there is one backoff formula. Pass one to :class:`~localskills_pulumi.client.LocalskillsClient`
-as ``max_retries`` (like ``requests.adapters.HTTPAdapter(max_retries=...)``) to change it.
+as ``retry`` to change it.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import RequestHistory, Retry
@@ -51,31 +49,6 @@ class RetryPolicy(Retry):
             raise_on_status=False,
             redirect=False,
         )
-
-    @classmethod
-    def coerce(cls, max_retries: int | Retry) -> RetryPolicy:
-        """A policy from a retry count, a ``RetryPolicy``, or a plain urllib3 ``Retry`` (whose
-        counts and backoff are kept, with the API's rules added)."""
-        if isinstance(max_retries, RetryPolicy):
-            return max_retries
-        if isinstance(max_retries, Retry):
-            params: dict[str, Any] = {
-                "total": max_retries.total,
-                "connect": max_retries.connect,
-                "read": max_retries.read,
-                "status": max_retries.status,
-                "other": max_retries.other,
-                "allowed_methods": max_retries.allowed_methods,
-                "status_forcelist": max_retries.status_forcelist,
-                "backoff_factor": max_retries.backoff_factor,
-                "backoff_max": max_retries.backoff_max,
-                "backoff_jitter": max_retries.backoff_jitter,
-                "respect_retry_after_header": max_retries.respect_retry_after_header,
-            }
-            return cls(**params, raise_on_status=False, redirect=False)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise TypeError(f"max_retries must be an int >= 0 or a Retry, got {max_retries!r}")
-        return cls.default(max_retries)
 
     @property
     def attempts(self) -> int:

@@ -1,20 +1,9 @@
 """HTTP plumbing under the client: a deadline on every attempt and a cap on every answer.
 
-``requests``' timeout bounds each socket read, not the request: a server that trickles one byte
-a second keeps a call alive forever, and one that sends 50 MB of error text has it read whole.
-:class:`DeadlineAdapter` shuts down the socket of any attempt that has not finished within its
-deadline, which ends the blocked read at once; the bodies urllib3 discards before a retry are
-read to at most :data:`DRAIN_LIMIT` bytes; and :func:`read_body` reads at most a given number of
-bytes of an answer. Nothing here knows the localskills API.
-
-How an attempt's deadline works: the connection pool arms a deadline when it hands a
-connection to a request and disarms it when the connection comes back (the answer read whole,
-or abandoned). Each connection keeps a duplicate descriptor of the socket it opened, so the
-deadline can shut the connection down in every state: during a TLS handshake, and after
-``http.client`` has handed the socket over to the response (an answer with ``Connection:
-close``). One watchdog thread per process keeps every armed deadline (arming one costs a heap
-push, not a thread); a generation count makes a deadline that passes after its connection went
-back to the pool or on to the next attempt do nothing.
+Why it must exist: ``requests``' timeout bounds each socket read, not the request, so a server
+that trickles a byte a second holds a call forever; here a watchdog shuts down the socket of
+an attempt past its deadline (a duplicate descriptor reaches it in every state, TLS handshake
+and ``Connection: close`` included), and bodies are read to a stated size. No API knowledge.
 """
 
 from __future__ import annotations
@@ -103,11 +92,8 @@ class _BoundedDrainResponse(HTTPResponse):
 
 
 class _DeadlineConnectionMixin:
-    """Keeps a duplicate of the descriptor of the socket it opened, for the deadline to shut
-    down: ``http.client`` drops ``sock`` on ``Connection: close`` while the response still
-    reads from it, and TLS takes the descriptor over from the plain socket (during the
-    handshake no socket object can be reached). ``shutdown`` on the duplicate ends the
-    connection for every descriptor of it. Also makes its responses drain boundedly."""
+    """Keeps a duplicate of its socket's descriptor for the deadline to shut down (``http.client``
+    drops ``sock`` on ``Connection: close``, TLS takes the descriptor over); drains boundedly."""
 
     deadline_socket: socket.socket | None = None
     deadline_owner: tuple[Attempt, int] | None = None
@@ -243,11 +229,8 @@ class DeadlineAdapter(HTTPAdapter):
 
 
 class _Watchdog:
-    """One daemon thread that runs :func:`_expire` for each armed deadline once it passes.
-
-    A disarmed deadline is not removed: its generation no longer matches, so it does nothing
-    when it passes. So an entry lives at most one deadline (``requestTimeout``) long.
-    """
+    """One daemon thread that runs :func:`_expire` for each armed deadline once it passes (a
+    disarmed one stays queued, its generation stale, for at most one deadline)."""
 
     def __init__(self) -> None:
         self._ready = threading.Condition()
@@ -308,13 +291,8 @@ def _expire(owner: tuple[Attempt, int], conn: _DeadlineConnectionMixin) -> None:
 
 
 class NoRedirectSession(requests.Session):
-    """A ``requests.Session`` that never follows a redirect, and never prepares one either.
-
-    With ``allow_redirects=False`` a plain session still works out the next request of a
-    redirect (``Response.next``): it reads the redirect's whole body, and raises
-    ``TooManyRedirects`` or ``UnicodeDecodeError`` on what the server put in it. Here a
-    redirect is an answer like any other, for the caller to refuse.
-    """
+    """A ``requests.Session`` that never follows a redirect, nor prepares one (with
+    ``allow_redirects=False`` a plain one still reads the redirect's whole body)."""
 
     def get_redirect_target(self, resp: requests.Response) -> None:
         """No redirect is ever followed: there is never a target."""
@@ -357,9 +335,8 @@ _URLLIB3_LOGGERS = ("urllib3", "urllib3.connection", "urllib3.connectionpool", "
 
 
 class _LogRedaction(logging.Filter):
-    """Redacts the API tokens of every client, and anything shaped like a localskills secret,
-    from urllib3's log records: urllib3 logs text a server sent (a header line it cannot parse,
-    the error behind a retry), and a server may echo the request's ``Authorization``."""
+    """Redacts every client's API token, and anything shaped like a secret, from urllib3's log
+    records: urllib3 logs server text, which may echo the request's ``Authorization``."""
 
     def __init__(self) -> None:
         super().__init__()

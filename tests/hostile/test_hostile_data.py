@@ -26,7 +26,7 @@ from localskills_pulumi.errors import (
     TenantNotFoundError,
     TransportError,
 )
-from localskills_pulumi.settings import Credentials
+from localskills_pulumi.settings import Credentials, Settings
 from localskills_pulumi.testing.provider_client import ProviderError
 from tests.host.scim import props, scim_urn
 from tests.hostile.servers import (
@@ -323,7 +323,7 @@ def test_urllib3_logs_of_server_text_are_redacted(caplog: pytest.LogCaptureFixtu
     # logging, but a program (or the CLI's user) may: the records are redacted at the source.
     with HostileServer(echo_in_a_header_line) as server:
         credentials = Credentials(API_TOKEN, server.base_url, "test")
-        client = LocalskillsClient(credentials, timeout=5, max_retries=0)
+        client = LocalskillsClient(Settings(credentials, request_timeout=5, max_retries=0))
         with client, caplog.at_level(logging.DEBUG, logger="urllib3"):
             assert [t.id for t in client.list_scim_tokens(TENANT)] == [TOKEN_ID]
     logged = "\n".join(record.getMessage() for record in caplog.records)

@@ -13,7 +13,8 @@ import requests
 
 from localskills_pulumi.client import LocalskillsClient
 from localskills_pulumi.errors import ApiError, AuthenticationError, NotFoundError, TransportError
-from localskills_pulumi.settings import Credentials
+from localskills_pulumi.retry import RetryPolicy
+from localskills_pulumi.settings import Credentials, Settings
 from localskills_pulumi.testing.emulator import Emulator
 from tests.helpers import live_ids
 from tests.unit.client.late_commit import LateCommitProxy
@@ -21,14 +22,22 @@ from tests.unit.client.late_commit import LateCommitProxy
 UNKNOWN_API_TOKEN = "lsk_" + "f" * 64
 
 
-def make_client(emulator: Emulator, token: str | None = None, **kwargs: float) -> LocalskillsClient:
+def make_client(
+    emulator: Emulator | None = None,
+    token: str | None = None,
+    *,
+    base_url: str | None = None,
+    timeout: float = 30.0,
+    max_retries: int = 3,
+    backoff_factor: float = 0.05,
+) -> LocalskillsClient:
     creds = Credentials(
-        api_token=token or emulator.api_token,
-        base_url=emulator.base_url,
+        api_token=token or (emulator.api_token if emulator else UNKNOWN_API_TOKEN),
+        base_url=base_url or (emulator.base_url if emulator else ""),
         token_source="environment variable LOCALSKILLS_API_TOKEN",
     )
-    kwargs.setdefault("backoff_factor", 0.05)
-    return LocalskillsClient(creds, **kwargs)  # type: ignore[arg-type]
+    settings = Settings(creds, request_timeout=timeout, max_retries=max_retries)
+    return LocalskillsClient(settings, retry=RetryPolicy.default(max_retries, backoff_factor))
 
 
 @pytest.fixture
@@ -183,11 +192,7 @@ def test_timed_out_post_finds_the_late_token_and_revokes_it(
     # it, revokes it, and creates the token it returns.
     with (
         LateCommitProxy(clean_emulator.base_url) as proxy,
-        LocalskillsClient(
-            Credentials(clean_emulator.api_token, proxy.base_url, "the api_token argument"),
-            timeout=1.0,
-            backoff_factor=0.05,
-        ) as client,
+        make_client(clean_emulator, base_url=proxy.base_url, timeout=1.0) as client,
     ):
         issued = client.create_scim_token(tenant_id, "Okta")
     assert proxy.listings == 2
@@ -217,8 +222,7 @@ def test_persistent_ambiguous_failure_fails_and_leaves_no_token(
 
 def test_unreachable_server_is_a_transport_error() -> None:
     tenant_id = "engineering"
-    creds = Credentials(UNKNOWN_API_TOKEN, "http://127.0.0.1:9", "the api_token argument")
-    with LocalskillsClient(creds, max_retries=1, backoff_factor=0.01) as client:
+    with make_client(base_url="http://127.0.0.1:9", max_retries=1, backoff_factor=0.01) as client:
         with pytest.raises(TransportError, match="cannot reach"):
             client.list_scim_tokens(tenant_id)
         with pytest.raises(TransportError, match="cannot reach"):
