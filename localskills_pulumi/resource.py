@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any, overload
 
 import pulumi
@@ -15,78 +16,23 @@ from .provider import ScimTokenProvider
 __all__ = ["ScimToken", "ScimTokenArgs"]
 
 
-@pulumi.input_type
+@dataclass(kw_only=True)
 class ScimTokenArgs:
-    """The set of arguments for constructing a ScimToken resource."""
+    """
+    The set of arguments for constructing a ScimToken resource.
 
-    def __init__(
-        self,
-        *,
-        tenant_id: pulumi.Input[str],
-        name: pulumi.Input[str],
-        expires_in_days: pulumi.Input[int] | None = None,
-        rotate_before_days: pulumi.Input[int] | None = None,
-    ) -> None:
-        """
-        The set of arguments for constructing a ScimToken resource.
+    :param pulumi.Input[str] tenant_id: The tenant (team) ID. Changing it replaces the token.
+    :param pulumi.Input[str] name: The name of the SCIM token. Changing it replaces the token.
+    :param pulumi.Input[int] expires_in_days: Number of days until the token expires; omit
+           for a token that never expires. Changing it replaces the token.
+    :param pulumi.Input[int] rotate_before_days: Replace the token this many days before it
+           expires. Needs ``expires_in_days``, and must be smaller than it.
+    """
 
-        :param pulumi.Input[str] tenant_id: The tenant (team) ID. Changing it replaces the token.
-        :param pulumi.Input[str] name: The name of the SCIM token. Changing it replaces the token.
-        :param pulumi.Input[int] expires_in_days: Number of days until the token expires; omit
-               for a token that never expires. Changing it replaces the token.
-        :param pulumi.Input[int] rotate_before_days: Replace the token this many days before it
-               expires. Needs ``expires_in_days``, and must be smaller than it.
-        """
-        pulumi.set(self, "tenant_id", tenant_id)
-        pulumi.set(self, "name", name)
-        if expires_in_days is not None:
-            pulumi.set(self, "expires_in_days", expires_in_days)
-        if rotate_before_days is not None:
-            pulumi.set(self, "rotate_before_days", rotate_before_days)
-
-    @property
-    @pulumi.getter
-    def tenant_id(self) -> pulumi.Input[str]:
-        """The tenant (team) ID. Changing it replaces the token."""
-        value: pulumi.Input[str] = pulumi.get(self, "tenant_id")
-        return value
-
-    @tenant_id.setter
-    def tenant_id(self, value: pulumi.Input[str]) -> None:
-        pulumi.set(self, "tenant_id", value)
-
-    @property
-    @pulumi.getter
-    def name(self) -> pulumi.Input[str]:
-        """The name of the SCIM token. Changing it replaces the token."""
-        value: pulumi.Input[str] = pulumi.get(self, "name")
-        return value
-
-    @name.setter
-    def name(self, value: pulumi.Input[str]) -> None:
-        pulumi.set(self, "name", value)
-
-    @property
-    @pulumi.getter
-    def expires_in_days(self) -> pulumi.Input[int] | None:
-        """Number of days until the token expires; None for a token that never expires."""
-        value: pulumi.Input[int] | None = pulumi.get(self, "expires_in_days")
-        return value
-
-    @expires_in_days.setter
-    def expires_in_days(self, value: pulumi.Input[int] | None) -> None:
-        pulumi.set(self, "expires_in_days", value)
-
-    @property
-    @pulumi.getter
-    def rotate_before_days(self) -> pulumi.Input[int] | None:
-        """Replace the token this many days before it expires; needs ``expires_in_days``."""
-        value: pulumi.Input[int] | None = pulumi.get(self, "rotate_before_days")
-        return value
-
-    @rotate_before_days.setter
-    def rotate_before_days(self, value: pulumi.Input[int] | None) -> None:
-        pulumi.set(self, "rotate_before_days", value)
+    tenant_id: pulumi.Input[str]
+    name: pulumi.Input[str]
+    expires_in_days: pulumi.Input[int] | None = None
+    rotate_before_days: pulumi.Input[int] | None = None
 
 
 class ScimToken(Resource, module="localskills", name="ScimToken"):
