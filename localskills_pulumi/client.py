@@ -237,7 +237,6 @@ class LocalskillsClient:
     # -- requests --------------------------------------------------------------------------
 
     def _tokens_url(self, tenant_id: str, token_id: str | None = None) -> str:
-        """The URL of a tenant's tokens, or of one token; each ID one safe, encoded segment."""
         parts = [("tenant_id", tenant_id)]
         if token_id is not None:
             parts.append(("token_id", token_id))
@@ -375,4 +374,3 @@ class LocalskillsClient:
 
 
 _TRANSPORT_ERRORS = (requests.RequestException, HTTPError, http.client.HTTPException, OSError)
-"""What a request or the reading of its answer raises when the exchange fails."""

@@ -295,7 +295,6 @@ class NoRedirectSession(requests.Session):
     ``allow_redirects=False`` a plain one still reads the redirect's whole body)."""
 
     def get_redirect_target(self, resp: requests.Response) -> None:
-        """No redirect is ever followed: there is never a target."""
         return None
 
 
