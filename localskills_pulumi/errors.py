@@ -1,8 +1,6 @@
-r"""Every error localskills-pulumi raises, in one tree.
-
-Catch :class:`LocalskillsError` to catch them all; no other exception type leaves the package
-on purpose. Messages name the operation, the property or setting at fault and the fix, and
-never hold a secret (the API token, a SCIM token's value).
+r"""Every error localskills-pulumi raises, in one tree: catch :class:`LocalskillsError` to catch
+them all. Messages name the operation, the property or setting at fault and the fix, and never
+hold a secret (the API token, a SCIM token's value).
 
 .. code-block:: text
 
@@ -25,61 +23,27 @@ never hold a secret (the API token, a SCIM token's value).
     │       ├── MalformedResponseError  a field missing or of the wrong type or form
     │       ├── ResponseTooLargeError   a body over the size limit
     │       └── RedirectError           a redirect (never followed)
-    └── OrphanedTokenError           a create failed and the token it may have made
-                                     could not be found and revoked
+    └── OrphanedTokenError           a create may have issued a token that was not revoked
 
-:class:`ConfigError` and :class:`InputError` are also :class:`ValueError`, as the errors
-they replace were. The emulator's and the test kit's errors (``SeedError``, ``StoreError``,
-``EmulatorError``, ``ProviderError``, ``EngineError``, ``CheckFailedError``) and the client's
-internal carriers are ``LocalskillsError``\ s too; ``tests/unit/test_error_tree.py`` walks every
-module and checks each exception class.
+:class:`ConfigError` and :class:`InputError` are also :class:`ValueError`\ s. The emulator's and
+the test kit's errors, and the client's internal carriers, are ``LocalskillsError``\ s too.
 """
-
-from __future__ import annotations
-
-__all__ = [
-    "AdoptionError",
-    "ApiError",
-    "AuthenticationError",
-    "ConfigError",
-    "CredentialsError",
-    "DeadlineExceededError",
-    "ImportFileError",
-    "ImportIdError",
-    "InputError",
-    "LocalskillsError",
-    "MalformedResponseError",
-    "NotFoundError",
-    "OrphanedTokenError",
-    "RateLimitError",
-    "RedirectError",
-    "ResponseError",
-    "ResponseTooLargeError",
-    "TenantNotFoundError",
-    "TokenNotFoundError",
-    "TransportError",
-]
 
 
 class LocalskillsError(Exception):
-    """The base of every error this package raises. Messages never hold a secret."""
+    """The base of every error this package raises."""
 
 
 class ConfigError(LocalskillsError, ValueError):
-    """A setting (stack config, environment variable or argument) is missing or unusable.
-
-    The message names the setting, where its value came from, and the allowed values.
-    """
+    """A setting is unusable; the message names it, where it came from and what is allowed."""
 
 
 class CredentialsError(ConfigError):
-    """The API token or the base URL is missing or malformed. The message never holds the
-    token."""
+    """The API token or the base URL is missing or malformed (the token is never shown)."""
 
 
 class InputError(LocalskillsError, ValueError):
-    """A value from the user (a ScimToken input, an ID, a command-line argument) that the
-    rules refuse, found before any request is sent."""
+    """A value from the user that the rules refuse, found before any request is sent."""
 
 
 class ImportIdError(InputError):
@@ -87,33 +51,24 @@ class ImportIdError(InputError):
 
 
 class AdoptionError(InputError):
-    """``import_`` names a token that cannot be adopted as declared: its name or lifetime
-    differ from the program's, or it is expired or due for rotation."""
+    """``import_`` names a token whose name or lifetime differ, or that is expired or due."""
 
 
 class ImportFileError(AdoptionError):
-    """A token that cannot be imported as asked (its inputs would fail ``check``, or it is due
-    for replacement as soon as it is imported)."""
+    """A token that would fail ``check``, or be replaced as soon as it is imported."""
 
 
 class TransportError(LocalskillsError):
-    """The request got no usable HTTP answer: the connection was refused or reset, or the
-    server did not answer in time."""
+    """No usable HTTP answer: the connection was refused or reset, or timed out."""
 
 
 class DeadlineExceededError(TransportError):
-    """The whole answer did not arrive within the request's deadline (a server that trickles
-    bytes, or one that stalls)."""
+    """The whole answer did not arrive within the deadline (a server that trickles or stalls)."""
 
 
 class ApiError(LocalskillsError):
-    """The API answered with an error.
-
-    :param operation: What was being done, e.g. ``list SCIM tokens of tenant 'engineering'``.
-    :param status: The HTTP status.
-    :param api_message: The API's own message (the envelope's ``error``), redacted.
-    :param hint: What the user can do about it.
-    """
+    """The API answered with an error: what was being done (``operation``), the HTTP
+    ``status``, the API's own ``api_message`` (redacted) and a ``hint`` at the fix."""
 
     def __init__(self, operation: str, status: int, api_message: str, hint: str = "") -> None:
         self.operation = operation
@@ -132,8 +87,7 @@ class AuthenticationError(ApiError):
 
 
 class NotFoundError(ApiError):
-    """404. The subclasses say what is missing; this class alone means the API did not say
-    (a base URL with a wrong path answers like this)."""
+    """404 that the API did not explain (a base URL with a wrong path answers so)."""
 
 
 class TenantNotFoundError(NotFoundError):
@@ -149,24 +103,25 @@ class RateLimitError(ApiError):
 
 
 class ResponseError(ApiError):
-    """An answer that cannot be used: malformed, too large, or a redirect."""
+    """An answer that cannot be used."""
 
 
 class MalformedResponseError(ResponseError):
-    """An answer whose data does not have the shape the API documents: a field missing, of
-    the wrong type, or of the wrong form (a timestamp that does not parse, an unsafe ID)."""
+    """Data not of the documented shape: a field missing, of the wrong type or form."""
 
 
 class ResponseTooLargeError(ResponseError):
-    """An answer whose body is larger than the limit for that kind of answer."""
+    """A body larger than the limit for that kind of answer."""
 
 
 class RedirectError(ResponseError):
-    """The server answered with a redirect. Redirects are never followed: the API token must
-    not travel to another origin, and an answer from elsewhere must not be trusted."""
+    """A redirect: never followed, so the API token never travels to another origin."""
 
 
 class OrphanedTokenError(LocalskillsError):
-    """A create failed in a way that leaves open whether the server issued the token, and
-    looking for that token (to revoke it) failed too: a token may exist that nobody holds.
-    The message says which tenant, which name and when."""
+    """A create that may have issued a token, which could not be found and revoked."""
+
+
+__all__ = sorted(
+    name for name, value in dict(globals()).items() if isinstance(value, type) and name[0] != "_"
+)

@@ -1,58 +1,36 @@
-"""What a tenant ID, a token ID, a token name and an API token may look like.
-
-One definition, shared by everything that checks them: the resource's ``check`` (user input),
-the client (IDs that come back from the API), and the emulator (its seed and admin API). The
-module imports nothing of the package, so any layer may use it.
-
-A tenant or token ID becomes one segment of a URL path, so it must be a *safe single path
-segment*: nothing that a URL library or a server could split (``/``, ``\\``), normalize away
-(``.``, ``..``) or that breaks a header or a log line (white space, control characters).
-"""
+"""What a tenant ID, a token ID, a token name, a day count and an API token may be, and how a
+secret is redacted: one definition for the resource's ``check``, the client and the emulator.
+It imports nothing of the package, so any layer may use it."""
 
 from __future__ import annotations
 
 import math
 import re
 
-__all__ = [
-    "API_TOKEN_PATTERN",
-    "API_TOKEN_PREFIX",
-    "MAX_DAYS",
-    "MAX_ID_LENGTH",
-    "MAX_NAME_LENGTH",
-    "SECRET_SHAPE",
-    "api_token_problem",
-    "days_problem",
-    "id_problem",
-    "name_problem",
-    "redact",
-    "shown",
-]
-
-API_TOKEN_PREFIX = "lsk_"
-API_TOKEN_PATTERN = re.compile(r"lsk_[0-9a-fA-F]{64}")
-"""A localskills API token: ``lsk_`` and 64 hexadecimal characters."""
-
-SECRET_SHAPE = re.compile(r"lsk_[A-Za-z0-9_\-]{8,}")
-"""Anything shaped like a localskills secret (API token or SCIM token), for redaction."""
-
-MAX_ID_LENGTH = 200
-"""The longest tenant or token ID accepted (the API states none; far above any real ID)."""
+API_TOKEN_PATTERN = re.compile(r"lsk_[0-9a-fA-F]{64}")  # the documented form of an API token
+SECRET_SHAPE = re.compile(r"lsk_[A-Za-z0-9_\-]{8,}")  # an API or SCIM token, for redaction
+# The API states no limits; these are the product's and the emulator's alike.
+MAX_ID_LENGTH = 200  # far above any real ID
 MAX_NAME_LENGTH = 256
-"""The longest token name accepted here and by the emulator (the API states none)."""
-MAX_DAYS = 36_500
-"""The largest day count accepted here and by the emulator (100 years; the API states none):
-date arithmetic on it cannot overflow."""
+MAX_DAYS = 36_500  # 100 years: date arithmetic on it cannot overflow
 
 
-def id_problem(value: object) -> str | None:
-    """Why ``value`` cannot be a tenant or token ID (a safe single path segment), or None."""
+def _text_problem(value: object, limit: int) -> str | None:
     if not isinstance(value, str):
         return f"must be a string, not {_type_name(value)}"
     if not value.strip():
         return "must not be blank"
-    if len(value) > MAX_ID_LENGTH:
-        return f"must be at most {MAX_ID_LENGTH} characters, got {len(value)}"
+    if len(value) > limit:
+        return f"must be at most {limit} characters, got {len(value)}"
+    return None
+
+
+def id_problem(value: object) -> str | None:
+    """Why ``value`` cannot be a tenant or token ID, or None: a safe single URL path segment,
+    nothing a server could split or drop (``/``, ``..``) or that breaks a header or a log line."""
+    problem = _text_problem(value, MAX_ID_LENGTH)
+    if problem or not isinstance(value, str):
+        return problem
     if value in (".", ".."):
         return f"must not be {value!r} (a URL would drop it as a dot segment)"
     if "/" in value or "\\" in value:
@@ -64,23 +42,17 @@ def id_problem(value: object) -> str | None:
 
 def name_problem(value: object) -> str | None:
     """Why ``value`` cannot be a SCIM token's name, or None."""
-    if not isinstance(value, str):
-        return f"must be a string, not {_type_name(value)}"
-    if not value.strip():
-        return "must not be blank"
-    if len(value) > MAX_NAME_LENGTH:
-        return f"must be at most {MAX_NAME_LENGTH} characters, got {len(value)}"
+    problem = _text_problem(value, MAX_NAME_LENGTH)
+    if problem or not isinstance(value, str):
+        return problem
     if any(not ch.isprintable() for ch in value):
         return "must not contain control characters (line breaks, tabs, NUL)"
     return None
 
 
 def days_problem(value: object, *, low: int = 1, high: int = MAX_DAYS) -> str | None:
-    """Why ``value`` cannot be a day count from ``low`` to ``high``, or None.
-
-    Accepts an ``int`` or an integral ``float`` (the wire carries every number as a float);
-    refuses booleans, NaN, infinities and fractions.
-    """
+    """Why ``value`` cannot be a day count from ``low`` to ``high``, or None: an int or an
+    integral float (as the wire carries it), never a bool, NaN, infinity or fraction."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"must be a whole number of days, not {_type_name(value)}"
     if isinstance(value, float) and not math.isfinite(value):
@@ -93,24 +65,19 @@ def days_problem(value: object, *, low: int = 1, high: int = MAX_DAYS) -> str | 
 
 
 def api_token_problem(value: object, *, exact: bool = False) -> str | None:
-    """Why ``value`` cannot be a localskills API token, or None; the message never repeats it.
-
-    The package sends any ``lsk_`` token of ASCII letters, digits, ``_`` and ``-`` (what a
-    header carries safely; another shape is the API's to refuse). With ``exact``, only the
-    documented form, ``lsk_`` and 64 hexadecimal characters: the emulator's seed and admin API.
-    """
+    """Why ``value`` cannot be an API token, or None, never repeating it: any ``lsk_`` token of
+    ASCII letters, digits, ``_`` and ``-`` (what a header carries safely; the API judges the
+    rest); with ``exact``, only :data:`API_TOKEN_PATTERN` (the emulator's seed and admin API)."""
     if not isinstance(value, str):
         return f"must be a string, not {_type_name(value)}"
     if exact:
-        if not API_TOKEN_PATTERN.fullmatch(value):
-            return f"must be '{API_TOKEN_PREFIX}' followed by 64 hexadecimal characters"
-        return None
+        return None if API_TOKEN_PATTERN.fullmatch(value) else "must be 'lsk_' and 64 hex digits"
     if not value:
         return "is malformed: it is empty"
-    if not value.startswith(API_TOKEN_PREFIX):
+    if not value.startswith("lsk_"):
         return (
-            f"does not start with '{API_TOKEN_PREFIX}': use an API token created on "
-            "localskills.sh (not a SCIM token or another secret)"
+            "does not start with 'lsk_': use an API token created on localskills.sh (not a "
+            "SCIM token or another secret)"
         )
     if not all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in value):
         return (
@@ -121,16 +88,14 @@ def api_token_problem(value: object, *, exact: bool = False) -> str | None:
 
 
 def shown(value: object, limit: int = 60) -> str:
-    """``repr(value)`` for a message: redacted (a user or a server may put a secret anywhere)
-    and cut to ``limit`` characters."""
+    """``repr(value)`` for a message: redacted and cut to ``limit`` characters."""
     text = redact(repr(value))
     return text if len(text) <= limit else text[:limit] + "..."
 
 
 def redact(text: str, *secrets: str) -> str:
-    """``text`` with each of ``secrets`` and anything shaped like a localskills secret
-    replaced by ``[redacted]``: for any text a server supplied before it reaches an error or a
-    log (a server may echo the request's own ``Authorization`` header)."""
+    """``text`` with ``secrets`` and anything shaped like a secret replaced by ``[redacted]``,
+    for server text (which may echo the ``Authorization`` header) bound for an error or a log."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "[redacted]")

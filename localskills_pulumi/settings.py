@@ -1,24 +1,9 @@
-"""Every setting of localskills-pulumi, resolved in one place.
-
-A setting comes from, in order: an explicit argument, the stack configuration (as the engine
-hands it to the provider's ``configure``, keys namespaced ``localskills:...``), the environment,
-the default. The provider, :func:`~localskills_pulumi.get_scim_tokens` and the command line all
-resolve their settings here, so the same key means the same thing everywhere.
-
-============================  ======================================  ==========  ============
-stack config                  environment                             default     allowed
-============================  ======================================  ==========  ============
-``localskills:apiToken``      ``LOCALSKILLS_API_TOKEN``               (none)      ``lsk_...``
-``localskills:baseUrl``       ``LOCALSKILLS_BASE_URL``                localskills ``http(s)://``
-``localskills:requestTimeout`` ``LOCALSKILLS_REQUEST_TIMEOUT``        30          0.1 to 600 s
-``localskills:maxRetries``    ``LOCALSKILLS_MAX_RETRIES``             3           0 to 10
-``localskills:listingCacheSeconds`` ``LOCALSKILLS_LISTING_CACHE_SECONDS`` 300     0 to 3600 s
-``localskills:checkLiveness`` ``LOCALSKILLS_CHECK_LIVENESS``          true        true, false
-============================  ======================================  ==========  ============
-"""
+"""Every setting of localskills-pulumi, in one table (:data:`SETTINGS`), each resolved from an
+explicit argument, else the stack config, else the environment, else its default."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 from collections.abc import Mapping
@@ -29,154 +14,140 @@ from urllib.parse import urlsplit
 from .errors import ConfigError, CredentialsError
 from .identifiers import api_token_problem
 
-__all__ = [
-    "CONFIG_KEYS",
-    "DEFAULT_BASE_URL",
-    "LISTING_CACHE",
-    "MAX_RETRIES",
-    "REQUEST_TIMEOUT",
-    "Credentials",
-    "NumberSetting",
-    "Settings",
-    "base_url_problem",
-    "check_liveness_setting",
-    "resolve_credentials",
-    "resolve_settings",
-    "unknown_config_keys",
-    "unknown_environment_variables",
-]
-
 DEFAULT_BASE_URL = "https://localskills.sh"
-
-CONFIG_API_TOKEN = "localskills:apiToken"
-CONFIG_BASE_URL = "localskills:baseUrl"
-CONFIG_REQUEST_TIMEOUT = "localskills:requestTimeout"
-CONFIG_MAX_RETRIES = "localskills:maxRetries"
-CONFIG_LISTING_CACHE = "localskills:listingCacheSeconds"
-CONFIG_CHECK_LIVENESS = "localskills:checkLiveness"
-CONFIG_KEYS = (
-    CONFIG_API_TOKEN,
-    CONFIG_BASE_URL,
-    CONFIG_REQUEST_TIMEOUT,
-    CONFIG_MAX_RETRIES,
-    CONFIG_LISTING_CACHE,
-    CONFIG_CHECK_LIVENESS,
-)
-"""Every stack config key the package reads."""
-
-ENV_API_TOKEN = "LOCALSKILLS_API_TOKEN"
-ENV_BASE_URL = "LOCALSKILLS_BASE_URL"
-ENV_REQUEST_TIMEOUT = "LOCALSKILLS_REQUEST_TIMEOUT"
-ENV_MAX_RETRIES = "LOCALSKILLS_MAX_RETRIES"
-ENV_LISTING_CACHE = "LOCALSKILLS_LISTING_CACHE_SECONDS"
-ENV_CHECK_LIVENESS = "LOCALSKILLS_CHECK_LIVENESS"
-
-ENV_KEYS = (
-    ENV_API_TOKEN,
-    ENV_BASE_URL,
-    ENV_REQUEST_TIMEOUT,
-    ENV_MAX_RETRIES,
-    ENV_LISTING_CACHE,
-    ENV_CHECK_LIVENESS,
-)
-"""Every environment variable the package reads."""
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
 
 
 @dataclass(frozen=True)
-class NumberSetting:
-    """A numeric setting: its stack config key, environment variable, default and range."""
+class Setting:
+    """A setting: its name (a :class:`Settings` field), kind, default and range. Its keys follow
+    from the name: ``max_retries`` is ``localskills:maxRetries``, ``LOCALSKILLS_MAX_RETRIES``."""
 
-    config_key: str
-    env_key: str
-    default: float
-    low: float
-    high: float
-    whole: bool = False
+    name: str
+    kind: type[Any]
+    default: Any
+    low: float = 0
+    high: float = 0
     unit: str = ""
 
     @property
-    def allowed(self) -> str:
-        kind = "a whole number" if self.whole else "a number"
-        return f"{kind} from {self.low:g} to {self.high:g}{self.unit}"
+    def config_key(self) -> str:
+        head, *rest = self.name.split("_")
+        return "localskills:" + head + "".join(word.title() for word in rest)
 
-    def check(self, raw: Any, source: str, *, text: bool = True) -> float:
-        """``raw`` (a number, or with ``text`` its text from config or the environment) as a
-        number.
+    @property
+    def env_key(self) -> str:
+        return "LOCALSKILLS_" + self.name.upper()
 
-        :raises ConfigError: naming ``source`` and the allowed range.
-        """
-        value: float | None = None
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            value = float(raw)
-        elif isinstance(raw, str) and text:
-            try:
-                value = float(raw.strip())
-            except ValueError:
-                value = None
-        if (
-            value is None
-            or not self.low <= value <= self.high  # False for NaN too
-            or (self.whole and value != int(value))
-        ):
-            raise ConfigError(f"{source} must be {self.allowed}, got {raw!r}.")
-        return value
+    def check(self, raw: Any, source: str, *, text: bool = True) -> Any:
+        """``raw`` (a number may be text, with ``text``) as this kind, else a ConfigError."""
+        if self.kind is str:
+            return str(raw).strip()
+        allowed = "true or false"
+        if self.kind is bool:
+            word = str(raw).strip().lower()
+            if word in _TRUE + _FALSE:
+                return word in _TRUE
+        else:
+            value = raw
+            if text and isinstance(raw, str):
+                with contextlib.suppress(ValueError):
+                    value = float(raw)
+            if (
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and self.low <= value <= self.high  # False for NaN too
+                and (self.kind is float or value == int(value))
+            ):
+                return self.kind(value)
+            kind = "a whole number" if self.kind is int else "a number"
+            allowed = f"{kind} from {self.low:g} to {self.high:g}{self.unit}"
+        raise ConfigError(f"{source} must be {allowed}, got {raw!r}.")
 
 
-REQUEST_TIMEOUT = NumberSetting(
-    CONFIG_REQUEST_TIMEOUT, ENV_REQUEST_TIMEOUT, 30.0, 0.1, 600.0, unit=" seconds"
-)
-MAX_RETRIES = NumberSetting(CONFIG_MAX_RETRIES, ENV_MAX_RETRIES, 3, 0, 10, whole=True)
-LISTING_CACHE = NumberSetting(
-    CONFIG_LISTING_CACHE, ENV_LISTING_CACHE, 300.0, 0.0, 3600.0, unit=" seconds"
-)
+SETTINGS = {
+    setting.name: setting
+    for setting in (
+        Setting("api_token", str, None),
+        Setting("base_url", str, DEFAULT_BASE_URL),
+        Setting("request_timeout", float, 30.0, 0.1, 600.0, " seconds"),
+        Setting("max_retries", int, 3, 0, 10),
+        Setting("listing_cache_seconds", float, 300.0, 0.0, 3600.0, " seconds"),
+        Setting("check_liveness", bool, True),
+    )
+}
 
-_STACK_CONFIG_SOURCE = "stack config"
+CONFIG_KEYS = tuple(setting.config_key for setting in SETTINGS.values())
+ENV_KEYS = tuple(setting.env_key for setting in SETTINGS.values())
+CONFIG_API_TOKEN = SETTINGS["api_token"].config_key
+CONFIG_BASE_URL = SETTINGS["base_url"].config_key
+CONFIG_REQUEST_TIMEOUT = SETTINGS["request_timeout"].config_key
+CONFIG_MAX_RETRIES = SETTINGS["max_retries"].config_key
+ENV_API_TOKEN = SETTINGS["api_token"].env_key
+ENV_BASE_URL = SETTINGS["base_url"].env_key
+# for the client's own checks, until it takes a Settings
+REQUEST_TIMEOUT = SETTINGS["request_timeout"]
+MAX_RETRIES = SETTINGS["max_retries"]
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """A resolved API token and base URL, with where the token came from.
-
-    :param api_token: The API token (never shown by ``repr``).
-    :param base_url: The API's base URL, without a trailing ``/``.
-    :param token_source: Where the token was found, for messages, e.g. ``stack config
-           localskills:apiToken``.
-    :param refused_hint: What to tell the user when the API refuses the token (401).
-    :param base_url_source: Where the base URL was found, for messages, e.g. ``environment
-           variable LOCALSKILLS_BASE_URL``.
-    """
+    """An API token (never shown by ``repr``; refused with a CredentialsError unless the package
+    would send it), the API's base URL (no trailing ``/``), and where each came from."""
 
     api_token: str = field(repr=False)
     base_url: str
     token_source: str
-    refused_hint: str = ""
     base_url_source: str = ""
+
+    def __post_init__(self) -> None:
+        problem = api_token_problem(self.api_token)
+        if problem:
+            raise CredentialsError(f"The localskills API token from {self.token_source} {problem}.")
 
     @property
     def refused_message(self) -> str:
         """What to tell the user when the API refuses the token (401)."""
-        return self.refused_hint or (
-            f"The API token was refused: check the token from {self.token_source}."
-        )
+        message = f"The API token was refused: check the token from {self.token_source}."
+        if self.token_source.startswith("stack config"):
+            message += (
+                " `pulumi refresh` and `pulumi destroy` use the stack config of the last "
+                f"`pulumi up`: if {CONFIG_API_TOKEN} was changed since, run `pulumi up` first."
+            )
+        return message
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the package needs to talk to the API, resolved and checked.
-
-    :param credentials: The API token and base URL.
-    :param request_timeout: Seconds a request may take, answer included.
-    :param max_retries: Retries after the first attempt.
-    :param listing_cache_seconds: How long reads of one tenant share one listing (0: never).
-    :param check_liveness: Whether a plan looks each token up in its tenant's listing, and
-           replaces one revoked outside Pulumi.
-    """
+    """Every setting, checked: the credentials, the seconds a request may take (answer
+    included), the retries after the first attempt, the seconds reads of a tenant share one
+    listing (0: never), and whether a plan replaces a token revoked outside Pulumi."""
 
     credentials: Credentials
     request_timeout: float = REQUEST_TIMEOUT.default
-    max_retries: int = int(MAX_RETRIES.default)
-    listing_cache_seconds: float = LISTING_CACHE.default
-    check_liveness: bool = True
+    max_retries: int = MAX_RETRIES.default
+    listing_cache_seconds: float = SETTINGS["listing_cache_seconds"].default
+    check_liveness: bool = SETTINGS["check_liveness"].default
+
+
+def _resolve(
+    name: str,
+    explicit: Any,
+    config: Mapping[str, Any] | None,
+    environ: Mapping[str, str] | None,
+    argument: str = "",
+) -> tuple[Any, str]:
+    setting = SETTINGS[name]
+    env = os.environ if environ is None else environ
+    for raw, source in (
+        (explicit, argument or f"the {name} argument"),
+        ((config or {}).get(setting.config_key), f"stack config {setting.config_key}"),
+        (env.get(setting.env_key), f"environment variable {setting.env_key}"),
+    ):
+        if raw is not None and str(raw).strip():
+            return setting.check(raw, source), source
+    return setting.default, "the default"
 
 
 def resolve_settings(
@@ -191,42 +162,23 @@ def resolve_settings(
     check_liveness: bool | None = None,
     context: str = "program",
 ) -> Settings:
-    """Resolve and check every setting.
+    """Resolve and check every setting; an explicit argument wins over the rest.
 
     :param config: The stack configuration, keys namespaced (``localskills:apiToken``).
     :param environ: The environment; ``os.environ`` when omitted.
-    :param api_token: An explicit API token; wins over everything else.
-    :param base_url: An explicit base URL; wins over everything else.
-    :param request_timeout: An explicit timeout in seconds; wins over config and environment.
-    :param max_retries: An explicit retry count; wins over config and environment.
-    :param listing_cache_seconds: An explicit listing cache time; wins over the rest.
-    :param check_liveness: An explicit liveness switch; wins over the rest.
-    :param context: ``"program"`` (a Pulumi program or provider: messages speak of stack
-           config) or ``"cli"`` (the command line: messages speak of the environment only).
+    :param context: ``"cli"`` for the command line: messages speak of the environment only.
     :raises CredentialsError: no API token, or a malformed token or base URL.
-    :raises ConfigError: a number that is not a number, or out of its range.
+    :raises ConfigError: a setting not of its kind, or out of its range (named with its source).
     """
-    credentials = resolve_credentials(
-        api_token, base_url, config=config, environ=environ, context=context
-    )
-    config = config or {}
-    env = os.environ if environ is None else environ
-    timeout, retries, cache = (
-        _number(explicit, config, env, setting)
-        for explicit, setting in (
-            (request_timeout, REQUEST_TIMEOUT),
-            (max_retries, MAX_RETRIES),
-            (listing_cache_seconds, LISTING_CACHE),
-        )
-    )
+    explicit = {
+        "request_timeout": request_timeout,
+        "max_retries": max_retries,
+        "listing_cache_seconds": listing_cache_seconds,
+        "check_liveness": check_liveness,
+    }
     return Settings(
-        credentials=credentials,
-        request_timeout=timeout,
-        max_retries=int(retries),
-        listing_cache_seconds=cache,
-        check_liveness=_switch(
-            check_liveness, config, env, CONFIG_CHECK_LIVENESS, ENV_CHECK_LIVENESS, True
-        ),
+        resolve_credentials(api_token, base_url, config=config, environ=environ, context=context),
+        **{name: _resolve(name, value, config, environ)[0] for name, value in explicit.items()},
     )
 
 
@@ -238,59 +190,30 @@ def resolve_credentials(
     environ: Mapping[str, str] | None = None,
     context: str = "program",
 ) -> Credentials:
-    """Resolve the API token and base URL (see :func:`resolve_settings`).
-
-    :raises CredentialsError: no token anywhere, a token that is not ``lsk_...`` (or holds
-            characters no token has), or a base URL that is not an ``http(s)://host`` URL.
-    """
-    config = config or {}
-    env = os.environ if environ is None else environ
-    token, source = _first(
-        (api_token, "the api_token argument"),
-        (config.get(CONFIG_API_TOKEN), f"{_STACK_CONFIG_SOURCE} {CONFIG_API_TOKEN}"),
-        (env.get(ENV_API_TOKEN), f"environment variable {ENV_API_TOKEN}"),
-    )
+    """Resolve the API token and base URL, as :func:`resolve_settings` does."""
+    token, source = _resolve("api_token", api_token, config, environ)
     if token is None:
-        if context == "cli":
-            raise CredentialsError(
-                f"No localskills API token is configured: set the {ENV_API_TOKEN} "
-                "environment variable to an lsk_... API token of a member of the tenant."
-            )
+        way = f"{CONFIG_API_TOKEN} (`pulumi config set --secret {CONFIG_API_TOKEN} lsk_...`) or "
         raise CredentialsError(
-            "No localskills API token is configured. Set it with "
-            f"`pulumi config set --secret {CONFIG_API_TOKEN} lsk_...` "
-            f"or the {ENV_API_TOKEN} environment variable."
+            f"No localskills API token is configured: set {'' if context == 'cli' else way}the "
+            f"{ENV_API_TOKEN} environment variable to an lsk_... API token of a member of the "
+            "tenant."
         )
-    problem = api_token_problem(token)
-    if problem:
-        raise CredentialsError(f"The localskills API token from {source} {problem}.")
-
-    url, url_source = _first(
-        (base_url, "the --base-url option" if context == "cli" else "the base_url argument"),
-        (config.get(CONFIG_BASE_URL), f"{_STACK_CONFIG_SOURCE} {CONFIG_BASE_URL}"),
-        (env.get(ENV_BASE_URL), f"environment variable {ENV_BASE_URL}"),
-        (DEFAULT_BASE_URL, "the default"),
-    )
-    assert url is not None  # the default is never blank
+    argument = "the --base-url option" if context == "cli" else ""
+    url, url_source = _resolve("base_url", base_url, config, environ, argument)
     problem = base_url_problem(url)
     if problem:
         raise CredentialsError(
             f"The localskills base URL from {url_source} {problem}: it must look like "
             f"'https://host' or 'http://127.0.0.1:8080', got {url!r}."
         )
-    refused_hint = f"The API token was refused: check the token from {source}."
-    if source.startswith(_STACK_CONFIG_SOURCE):
-        refused_hint += (
-            " `pulumi refresh` and `pulumi destroy` use the stack config of the last "
-            f"`pulumi up`: if {CONFIG_API_TOKEN} was changed since, run `pulumi up` first."
-        )
-    return Credentials(
-        api_token=token,
-        base_url=url.rstrip("/"),
-        token_source=source,
-        refused_hint=refused_hint,
-        base_url_source=url_source,
-    )
+    return Credentials(token, url.rstrip("/"), source, base_url_source=url_source)
+
+
+def check_liveness_setting(config: Mapping[str, Any] | None = None) -> bool:
+    """Just the liveness switch, which a plan needs without credentials (see
+    :func:`resolve_settings`)."""
+    return bool(_resolve("check_liveness", None, config, None)[0])
 
 
 def _closest(name: str, known: tuple[str, ...]) -> str:
@@ -301,9 +224,8 @@ def _closest(name: str, known: tuple[str, ...]) -> str:
 
 
 def unknown_config_keys(config: Mapping[str, Any]) -> str | None:
-    """What is wrong with the ``localskills:`` keys of a stack config that the package does
-    not read, or ``None``: a misspelt key (``localskills:baseURL``) would otherwise be ignored
-    and the API token sent to the default base URL."""
+    """What is wrong with the ``localskills:`` keys the package does not read, or None: a
+    misspelt ``localskills:baseURL`` would send the API token to the default base URL."""
     unknown = sorted(k for k in config if k.startswith("localskills:") and k not in CONFIG_KEYS)
     if not unknown:
         return None
@@ -342,73 +264,3 @@ def base_url_problem(url: str) -> str | None:
     if any(ch.isspace() or not ch.isprintable() for ch in url):
         return "holds white space or control characters"
     return None
-
-
-def _first(*candidates: tuple[Any, str]) -> tuple[str | None, str]:
-    """The first candidate that is a non-blank string, with its source."""
-    for value, source in candidates:
-        if isinstance(value, str) and value.strip():
-            return value.strip(), source
-    return None, ""
-
-
-def check_liveness_setting(
-    config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> bool:
-    """Just the liveness switch (a plan may run without credentials; this needs none).
-
-    :raises ConfigError: a value that is not true or false.
-    """
-    env = os.environ if environ is None else environ
-    return _switch(None, config or {}, env, CONFIG_CHECK_LIVENESS, ENV_CHECK_LIVENESS, True)
-
-
-_TRUE = ("true", "1", "yes", "on")
-_FALSE = ("false", "0", "no", "off")
-
-
-def _given(
-    explicit: Any, config: Mapping[str, Any], env: Mapping[str, str], config_key: str, env_key: str
-) -> tuple[Any, str] | None:
-    """The first value set for a key, with where it came from: argument, config, environment."""
-    candidates: tuple[tuple[Any, str], ...] = (
-        (explicit, "the argument"),
-        (config.get(config_key), f"{_STACK_CONFIG_SOURCE} {config_key}"),
-        (env.get(env_key), f"environment variable {env_key}"),
-    )
-    for raw, source in candidates:
-        if raw is not None and not (isinstance(raw, str) and not raw.strip()):
-            return raw, source
-    return None
-
-
-def _switch(
-    explicit: bool | None,
-    config: Mapping[str, Any],
-    env: Mapping[str, str],
-    config_key: str,
-    env_key: str,
-    default: bool,
-) -> bool:
-    given = _given(explicit, config, env, config_key, env_key)
-    if given is None:
-        return default
-    raw, source = given
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ConfigError(f"{source} must be true or false, got {raw!r}.")
-
-
-def _number(
-    explicit: float | None,
-    config: Mapping[str, Any],
-    env: Mapping[str, str],
-    setting: NumberSetting,
-) -> float:
-    given = _given(explicit, config, env, setting.config_key, setting.env_key)
-    return setting.default if given is None else setting.check(*given)
