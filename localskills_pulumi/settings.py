@@ -86,9 +86,6 @@ CONFIG_REQUEST_TIMEOUT = SETTINGS["request_timeout"].config_key
 CONFIG_MAX_RETRIES = SETTINGS["max_retries"].config_key
 ENV_API_TOKEN = SETTINGS["api_token"].env_key
 ENV_BASE_URL = SETTINGS["base_url"].env_key
-# for the client's own checks, until it takes a Settings
-REQUEST_TIMEOUT = SETTINGS["request_timeout"]
-MAX_RETRIES = SETTINGS["max_retries"]
 
 
 @dataclass(frozen=True)
@@ -125,8 +122,8 @@ class Settings:
     listing (0: never), and whether a plan replaces a token revoked outside Pulumi."""
 
     credentials: Credentials
-    request_timeout: float = REQUEST_TIMEOUT.default
-    max_retries: int = MAX_RETRIES.default
+    request_timeout: float = SETTINGS["request_timeout"].default
+    max_retries: int = int(SETTINGS["max_retries"].default)
     listing_cache_seconds: float = SETTINGS["listing_cache_seconds"].default
     check_liveness: bool = SETTINGS["check_liveness"].default
 
