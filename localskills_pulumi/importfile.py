@@ -1,7 +1,7 @@
 """Import files for ``pulumi import --file``: existing SCIM tokens brought under management.
 
 An entry that supplies ``outputs`` skips the engine's ``Read``, which a dynamic resource cannot
-serve (ENGINE.md, import); its inputs and outputs are stored as given. So an entry holds what a
+serve, and is stored as given (docs/cli.md, ``ImportStep.Apply``); so an entry holds what a
 ``create`` of the token would have stored, ``__provider`` included, without ``token_value``.
 """
 
