@@ -1,10 +1,5 @@
-"""What the package's two command lines share: one line on stderr for every error.
-
-``localskills-pulumi`` (:mod:`localskills_pulumi.cli`) and the emulator's
-(:mod:`localskills_pulumi.emulator.command`) both use these, so a user error reads the same from
-either: ``<program>: error: <what> ...``, never a usage block or a traceback. Imports nothing of
-the package.
-"""
+"""What ``localskills-pulumi`` and the emulator's command share: a user error is one line on
+stderr, ``<program>: error: <what> ...``, never a usage block or a traceback."""
 
 from __future__ import annotations
 
@@ -12,7 +7,7 @@ import argparse
 import sys
 from typing import NoReturn
 
-__all__ = ["EXIT_USAGE", "OneLineParser", "error_line"]
+__all__ = ["EXIT_USAGE", "OneLineParser", "print_error"]
 
 EXIT_USAGE = 2
 """The exit status of a command line that cannot be run as given."""
@@ -25,11 +20,6 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def error_line(program: str, message: str) -> str:
-    """``<program>: error: <message>``, on one line whatever the message holds."""
-    return " ".join(f"{program}: error: {message}".split())
-
-
 def print_error(program: str, message: str) -> None:
-    """Write :func:`error_line` to stderr."""
-    print(error_line(program, message), file=sys.stderr, flush=True)
+    """Write ``<program>: error: <message>`` to stderr, on one line whatever the message holds."""
+    print(" ".join(f"{program}: error: {message}".split()), file=sys.stderr, flush=True)

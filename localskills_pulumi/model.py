@@ -246,8 +246,7 @@ class ScimTokenInputs:
         return props
 
     def declaration(self, resource_name: str) -> list[str]:
-        """The lines of Python that declare these inputs as ``ScimToken(resource_name, ...)``,
-        with ``import_`` when :attr:`import_id` is set (the adoption of that token)."""
+        """The lines of Python that declare these inputs as ``ScimToken(resource_name, ...)``."""
         variable = re.sub(r"\W+", "_", resource_name.lower()).strip("_")
         if not variable.isidentifier():
             variable = f"token_{variable}" if variable else "scim_token"
@@ -257,8 +256,6 @@ class ScimTokenInputs:
         for key, value in self.as_inputs().items():
             if value is not None and key != IMPORT_ID:
                 lines.append(f"    {key}={value!r},")
-        if self.import_id is not None:
-            lines.append(f"    opts=pulumi.ResourceOptions(import_={self.import_id!r}),")
         return [*lines, ")"]
 
     def outputs(self, record: ScimTokenRecord, token_value: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 The first ``pulumi up`` looks the token up and records it in the stack's state; it issues no
 new token and revokes nothing. The inputs must match the live token: ``localskills-pulumi
-import-snippet <tenant_id>/<token_id>`` prints them.
+import-file <tenant_id>/<token_id>`` prints them (on stderr).
 """
 
 import pulumi

@@ -8,19 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from localskills_pulumi.model import SCIM_TOKEN_TYPE
-from localskills_pulumi.testing import NoMocks
 from localskills_pulumi.testing.emulator import Emulator
-from localskills_pulumi.testing.engine import EngineMonitor, run_program
-from localskills_pulumi.testing.host import ProviderHost
-from localskills_pulumi.testing.wire import unwrap
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = ["ID", "NAME", "CREATED", "EXPIRES", "STATE", "LAST USED"]
@@ -192,64 +186,6 @@ def test_base_url_option_wins_over_the_environment(
     assert len(json.loads(result.stdout)) == 3
 
 
-# -- import-snippet ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[ProviderHost]:
-    with ProviderHost(cwd=ROOT) as running:
-        yield running
-
-
-def test_import_snippet_prints_python_that_adopts_the_token(
-    emulator: Emulator, tokens: dict[str, Any], host: ProviderHost
-) -> None:
-    tenant_id, token = tokens["tenant_id"], tokens["year"]
-    composite = f"{tenant_id}/{token['id']}"
-    result = run_cli(emulator, "import-snippet", composite)
-    assert result.returncode == 0, result.stderr
-    snippet = result.stdout
-    code = compile(snippet, "snippet.py", "exec")
-    assert "ScimToken(" in snippet
-    assert f"opts=pulumi.ResourceOptions(import_={composite!r})" in snippet
-    assert "name='Okta SCIM Provisioning'" in snippet
-    assert "expires_in_days=365," in snippet
-    assert_no_secrets(emulator, snippet, tokens)
-
-    # Run as a Pulumi program, it passes the provider's match check: adopted, nothing issued.
-    emulator.clear_requests()
-    monitor = EngineMonitor(
-        NoMocks(),
-        host,
-        config={
-            "localskills:apiToken": emulator.api_token,
-            "localskills:baseUrl": emulator.base_url,
-        },
-        secret_config_keys={"localskills:apiToken"},
-    )
-    program = run_program(
-        lambda: exec(code, {"__name__": "__main__"}), monitor=monitor, project="adopt"
-    )
-    urn = f"urn:pulumi:dev::adopt::{SCIM_TOKEN_TYPE}::okta-scim-provisioning"
-    assert program.steps == [("create", urn)]
-    state = program.resources[urn]
-    assert state.id == composite
-    assert unwrap(state.state.get("token_value")) is None
-    assert not [r for r in emulator.requests_log() if r["method"] != "GET"]
-
-
-def test_import_snippet_of_a_token_that_never_expires_omits_expires_in_days(
-    emulator: Emulator, tokens: dict[str, Any]
-) -> None:
-    composite = f"{tokens['tenant_id']}/{tokens['never']['id']}"
-    result = run_cli(emulator, "import-snippet", composite, "--resource-name", "idp token")
-    assert result.returncode == 0, result.stderr
-    compile(result.stdout, "snippet.py", "exec")
-    assert "expires_in_days" not in result.stdout
-    assert "idp_token = ScimToken(\n    'idp token'," in result.stdout
-    assert "name='Forever'" in result.stdout
-
-
 # -- user errors: one line on stderr, no traceback ---------------------------------------------
 
 
@@ -276,7 +212,7 @@ def test_api_token_of_another_team(emulator: Emulator) -> None:
         timeout=10,
     )
     assert response.status_code < 300, response.text
-    result = run_cli(emulator, "import-snippet", f"{tenant_id}/abc")
+    result = run_cli(emulator, "tokens", "list", "--tenant", tenant_id)
     assert_one_line_error(result, "HTTP 403", f"no access to tenant {tenant_id!r}")
 
 
@@ -303,15 +239,10 @@ def test_no_api_token_configured(emulator: Emulator, tokens: dict[str, Any]) -> 
 @pytest.mark.parametrize("bad_id", ["engineering", "a/b/c", "/abc", "engineering/", "a b/c"])
 def test_malformed_id(emulator: Emulator, bad_id: str) -> None:
     emulator.clear_requests()
-    result = run_cli(emulator, "import-snippet", bad_id)
+    result = run_cli(emulator, "import-file", bad_id)
     assert_one_line_error(result, "expected <tenant_id>/<token_id>")
     assert result.returncode == 2
     assert emulator.requests_log() == []  # refused before any request
-
-
-def test_unknown_token_id(emulator: Emulator, tokens: dict[str, Any]) -> None:
-    result = run_cli(emulator, "import-snippet", f"{tokens['tenant_id']}/no-such-token")
-    assert_one_line_error(result, "has no SCIM token 'no-such-token'", "tokens list --tenant")
 
 
 def test_unreachable_api(emulator: Emulator, tokens: dict[str, Any]) -> None:
@@ -333,12 +264,14 @@ def test_unreachable_api(emulator: Emulator, tokens: dict[str, Any]) -> None:
 def test_a_malformed_base_url_is_a_usage_error_naming_the_option(
     emulator: Emulator, tokens: dict[str, Any]
 ) -> None:
+    emulator.clear_requests()
     result = run_cli(
         emulator, "tokens", "list", "--tenant", tokens["tenant_id"], "--base-url", "ftp://x"
     )
-    assert_one_line_error(result, "localskills-pulumi: error: --base-url", "base URL", "ftp://x")
+    assert_one_line_error(result, "error: argument --base-url: the base URL", "ftp://x")
     assert result.returncode == 2
     assert "base_url" not in result.stderr
+    assert emulator.requests_log() == []  # refused before any request
 
 
 def test_a_base_url_with_a_wrong_path_says_to_check_the_base_url(
@@ -388,7 +321,8 @@ def test_the_emulator_on_a_busy_port_fails_with_the_clis_one_line(
         (["tokens"], "required: COMMAND"),
         (["tokens", "list"], "required: --tenant"),
         (["tokens", "list", "--tenant", "x", "--expiring-days", "soon"], "whole number"),
-        (["import-snippet"], "required: TENANT/TOKEN_ID"),
+        (["import-file"], "required: TENANT/TOKEN_ID"),
+        (["import-file", "a/b", "--rotate-before-days", "0"], "must be from 1 to"),
         (["emulator", "--port", "x"], "invalid int value: 'x'"),
     ],
 )
@@ -404,10 +338,13 @@ def test_usage_errors(emulator: Emulator, args: list[str], needle: str) -> None:
 @pytest.mark.parametrize(
     ("args", "needles"),
     [
-        ([], ["tokens", "import-snippet", "emulator", "LOCALSKILLS_API_TOKEN"]),
+        ([], ["tokens", "import-file", "emulator", "LOCALSKILLS_API_TOKEN"]),
         (["tokens"], ["list"]),
         (["tokens", "list"], ["--tenant", "--json", "--base-url", "--expiring-days"]),
-        (["import-snippet"], ["TENANT/TOKEN_ID", "--resource-name", "token_value"]),
+        (
+            ["import-file"],
+            ["TENANT/TOKEN_ID", "--resource-name", "--rotate-before-days", "token_value"],
+        ),
         (["emulator"], ["--port", "--seed", "--db", "--latency-ms"]),
     ],
 )

@@ -222,10 +222,16 @@ def test_the_printed_python_names_the_minimum_cli_and_the_command(
 @pytest.mark.parametrize(
     ("args", "status", "message"),
     [
-        (["{tenant}/nope"], 1, "tenant '{tenant}' has no SCIM token 'nope'. List its tokens"),
+        (
+            ["{tenant}/nope"],
+            1,
+            "tenant '{tenant}' has no SCIM token 'nope'. List its tokens with "
+            "`localskills-pulumi tokens list --tenant {tenant}`.",
+        ),
         (["{tenant}"], 2, "TENANT/TOKEN_ID is malformed"),
         (["{live}", "{live}"], 2, "{live} is given twice"),
-        (["{live}", "{tenant}/other", "--resource-name", "x"], 2, "--resource-name names one"),
+        (["{live}", "{tenant}/other", "--resource-name", "x"], 2, "--resource-name takes one"),
+        (["{live}", "--resource-name", " "], 2, "--resource-name takes one non-blank name"),
         (
             ["{live}", "--rotate-before-days", "90"],
             1,
@@ -244,6 +250,7 @@ def test_the_printed_python_names_the_minimum_cli_and_the_command(
         "malformed-id",
         "twice",
         "name-with-two-ids",
+        "blank-name",
         "rotation-not-below-lifetime",
         "rotation-without-expiry",
         "unknown-tenant",

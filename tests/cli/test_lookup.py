@@ -174,8 +174,10 @@ def test_errors_are_the_providers(emulator: Emulator, tokens: dict[str, Any]) ->
         get_scim_tokens(tokens["tenant_id"], api_token=WRONG_TOKEN, base_url=emulator.base_url)
     with pytest.raises(CredentialsError, match="does not start with 'lsk_'"):
         get_scim_tokens(tokens["tenant_id"], api_token="scim-secret", base_url=emulator.base_url)
-    with pytest.raises(ValueError, match="tenant_id is required"):
+    emulator.clear_requests()
+    with pytest.raises(ValueError, match=r"tenant_id ' ' must not be blank"):
         get_scim_tokens(" ", api_token=emulator.api_token, base_url=emulator.base_url)
+    assert emulator.requests_log() == []  # refused before any request
 
 
 def test_an_unreachable_api() -> None:
@@ -249,8 +251,8 @@ def test_cli_shows_tokens_expired_by_the_servers_clock_and_refuses_to_import_the
     assert records[tokens["year"]["id"]]["state"] == "expired"
 
     composite = f"{tokens['tenant_id']}/{tokens['year']['id']}"
-    assert cli.main(["import-snippet", composite]) == 1
+    assert cli.main(["import-file", composite]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "expired at" in captured.err and "cannot be imported" in captured.err
+    assert "it has expired, so the next `pulumi up` would replace it" in captured.err
     assert len(captured.err.splitlines()) == 1
