@@ -140,9 +140,7 @@ class ScimTokenProvider(ResourceProvider):
                     for warning in unknown_environment_variables():
                         warn(warning)
                     settings = resolve_settings(config=self._config)
-                    client = LocalskillsClient(
-                        settings, pool_size=HOST_WORKERS, on_warning=warn
-                    )
+                    client = LocalskillsClient(settings, pool_size=HOST_WORKERS, on_warning=warn)
                     listings = self.listings_class(
                         client.list_scim_tokens, ttl=settings.listing_cache_seconds
                     )

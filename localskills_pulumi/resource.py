@@ -152,12 +152,8 @@ class ScimToken(Resource, module="localskills", name="ScimToken"):
         :param pulumi.ResourceOptions opts: Options for the resource. ``import_`` takes a
                composite ID ``<tenant_id>/<token_id>`` and adopts that token instead of
                creating one.
-        :param pulumi.Input[str] tenant_id: The tenant (team) ID. Changing it replaces the token.
-        :param pulumi.Input[str] name: The name of the SCIM token. Changing it replaces the token.
-        :param pulumi.Input[int] expires_in_days: Number of days until the token expires; omit
-               for a token that never expires. Changing it replaces the token.
-        :param pulumi.Input[int] rotate_before_days: Replace the token this many days before it
-               expires. Needs ``expires_in_days``, and must be smaller than it.
+        :param tenant_id, name, expires_in_days, rotate_before_days: The inputs, as described
+               on :class:`ScimTokenArgs`.
         :raises TypeError: the inputs given both ways, or not at all, or without ``tenant_id``
                or ``name``.
         """
