@@ -40,8 +40,8 @@ class Setting:
     def env_key(self) -> str:
         return "LOCALSKILLS_" + self.name.upper()
 
-    def check(self, raw: Any, source: str, *, text: bool = True) -> Any:
-        """``raw`` (a number may be text, with ``text``) as this kind, else a ConfigError."""
+    def check(self, raw: Any, source: str) -> Any:
+        """``raw`` (a number may be text) as this kind, else a ConfigError."""
         if self.kind is str:
             return str(raw).strip()
         allowed = "true or false"
@@ -51,7 +51,7 @@ class Setting:
                 return word in _TRUE
         else:
             value = raw
-            if text and isinstance(raw, str):
+            if isinstance(raw, str):
                 with contextlib.suppress(ValueError):
                     value = float(raw)
             if (
